@@ -1,0 +1,11 @@
+export { PushModule } from './push.module';
+export { PUSH_MODULE_OPTIONS } from './push.module-definition';
+export { Push } from './push.decorator';
+export { PushService } from './push.service';
+export { PushInterceptor } from './push.interceptor';
+export { isPushedRequest } from './is-pushed-request';
+export { PushError, PushValidationError, PushAfterResponseError, PushOutsideRequestError } from './push.errors';
+export type { PushErrorCode } from './push.errors';
+export type { PushModuleOptions } from './push-module-options.interface';
+export type { PushHeaders, PushMethod, PushOptions, PushResource } from './push-resource.interface';
+export { DEFAULT_INHERITED_HEADERS, DEFAULT_MAX_PUSHES_PER_REQUEST } from './push.constants';

@@ -1,0 +1,26 @@
+export interface PushModuleOptions {
+  /**
+   * Most resources promised for one response; further pushes are skipped (logged at debug level).
+   * Default 16.
+   */
+  maxPushesPerRequest?: number;
+  /**
+   * Request headers a pushed request copies from the client's request. Default: `cookie`, `authorization`,
+   * `user-agent`, `accept-language`, `accept-encoding`. Credentials (`cookie`, `authorization`) are only
+   * copied when the push goes to the client's own authority. Conditional, range, body, pseudo and
+   * connection-specific headers are refused here.
+   */
+  inheritHeaders?: string[];
+  /**
+   * Authorities (`host` or `host:port`) besides the current request's one that pushes may name with the
+   * `host`/`port` options. A `host` entry allows any port.
+   */
+  authorities?: string[];
+}
+
+/** Options after defaults were applied and checked once, at module creation. */
+export interface ResolvedPushOptions {
+  readonly maxPushesPerRequest: number;
+  readonly inheritHeaders: readonly string[];
+  readonly authorities: readonly { host: string; port?: number }[];
+}

@@ -1,0 +1,275 @@
+/**
+ * Every check on what is pushed lives here: pure functions, used by `@Push()` (at decoration time),
+ * `PushService.push()` (per call) and the module options (once, at start-up). A rejected input throws a
+ * PushValidationError naming what was wrong and how to fix it; nothing invalid ever reaches Node's http2.
+ */
+import { DEFAULT_INHERITED_HEADERS, DEFAULT_MAX_PUSHES_PER_REQUEST } from './push.constants';
+import { PushValidationError } from './push.errors';
+import type { PushModuleOptions, ResolvedPushOptions } from './push-module-options.interface';
+import type { NormalizedPush, PushHeaders, PushMethod, PushOptions, PushResource } from './push-resource.interface';
+
+const MAX_PATH_LENGTH = 8192;
+const MAX_VALUE_LENGTH = 8192;
+const MAX_HEADERS = 64;
+
+// RFC 3986 path-absolute (no "//" start, so it cannot be read as an authority) and query, percent-encoded.
+const PATH = /^\/(?!\/)(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
+const QUERY = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$/;
+// RFC 9110 token, lowercase only (RFC 9113 §8.2.2).
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+// Visible ASCII, inner spaces/tabs; no CR, LF, NUL or other controls, no leading/trailing whitespace (RFC 9113 §8.2.1).
+const HEADER_VALUE = /^(?:[\x21-\x7e](?:[\t\x20-\x7e]*[\x21-\x7e])?)?$/;
+const HOST_NAME = /^[a-z0-9_](?:[a-z0-9_.-]{0,251}[a-z0-9_])?$/;
+const IPV6_LITERAL = /^\[[0-9a-f:.]{2,45}\]$/;
+
+const METHODS: ReadonlySet<string> = new Set<PushMethod>(['GET', 'HEAD']);
+const SCHEMES: ReadonlySet<string> = new Set(['http', 'https']);
+const OPTION_KEYS: ReadonlySet<string> = new Set(['method', 'scheme', 'host', 'port', 'qs']);
+const RESOURCE_KEYS: ReadonlySet<string> = new Set([...OPTION_KEYS, 'path', 'headers']);
+
+/** Connection-specific headers (RFC 9113 §8.2.2) and `host`, which `:authority` replaces. */
+const CONNECTION_HEADERS: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'host',
+]);
+/** Headers that announce a request body, which a promised request cannot have. */
+const BODY_HEADERS: ReadonlySet<string> = new Set(['content-length', 'expect']);
+/** Headers that make a request conditional or partial: never copied from the client's request. */
+const CONDITIONAL_HEADERS: ReadonlySet<string> = new Set([
+  'if-match',
+  'if-none-match',
+  'if-modified-since',
+  'if-unmodified-since',
+  'if-range',
+  'range',
+]);
+
+function invalid(code: PushValidationError['code'], message: string): never {
+  throw new PushValidationError(code, message);
+}
+
+/** Quotes a user-given value for an error message, escaping controls so the message itself stays one line. */
+function show(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+export function validatePath(path: unknown): string {
+  if (typeof path !== 'string') invalid('ERR_PUSH_INVALID_PATH', `Push path must be a string, got ${show(path)}.`);
+  if (path.length > MAX_PATH_LENGTH) {
+    invalid('ERR_PUSH_INVALID_PATH', `Push path is ${path.length} characters long; the limit is ${MAX_PATH_LENGTH}.`);
+  }
+  if (!PATH.test(path)) {
+    const hint = !path.startsWith('/') || path.startsWith('//')
+      ? 'it must be absolute: start with a single "/"'
+      : /[?#]/.test(path)
+        ? 'put the query string in the "qs" option; fragments are never sent'
+        : 'percent-encode spaces, control and non-ASCII characters';
+    invalid('ERR_PUSH_INVALID_PATH', `Invalid push path ${show(path)}: ${hint}.`);
+  }
+  return path;
+}
+
+function validateQs(qs: unknown): string {
+  if (qs === undefined) return '';
+  if (typeof qs !== 'string') invalid('ERR_PUSH_INVALID_QS', `Push option "qs" must be a string, got ${show(qs)}.`);
+  if (qs.length > MAX_PATH_LENGTH || !QUERY.test(qs)) {
+    invalid(
+      'ERR_PUSH_INVALID_QS',
+      `Invalid push query string ${show(qs)}: give it without the leading "?", percent-encoded, at most ` +
+        `${MAX_PATH_LENGTH} characters.`,
+    );
+  }
+  return qs;
+}
+
+function validateMethod(method: unknown): PushMethod {
+  if (method === undefined) return 'GET';
+  if (typeof method !== 'string' || !METHODS.has(method)) {
+    invalid(
+      'ERR_PUSH_INVALID_METHOD',
+      `Cannot push with method ${show(method)}: a promised request must be safe and cacheable, so only ` +
+        '"GET" and "HEAD" are allowed (RFC 9113 §8.4).',
+    );
+  }
+  return method as PushMethod;
+}
+
+/** Lowercases a host name and brackets a bare IPv6 address; rejects anything else. */
+export function validateHost(host: unknown): string {
+  if (typeof host !== 'string') invalid('ERR_PUSH_INVALID_OPTION', `Push option "host" must be a string, got ${show(host)}.`);
+  let name = host.toLowerCase();
+  if (name.includes(':') && !name.startsWith('[')) name = `[${name}]`;
+  if (!HOST_NAME.test(name) && !IPV6_LITERAL.test(name)) {
+    invalid(
+      'ERR_PUSH_INVALID_OPTION',
+      `Invalid push option "host" ${show(host)}: give a host name or IP address without port or scheme ` +
+        '(the port goes in the "port" option).',
+    );
+  }
+  return name;
+}
+
+export function validatePort(port: unknown): number {
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    invalid('ERR_PUSH_INVALID_OPTION', `Invalid push option "port" ${show(port)}: give an integer from 1 to 65535.`);
+  }
+  return port;
+}
+
+function validateScheme(scheme: unknown): 'http' | 'https' {
+  if (typeof scheme !== 'string' || !SCHEMES.has(scheme)) {
+    invalid('ERR_PUSH_INVALID_OPTION', `Invalid push option "scheme" ${show(scheme)}: use "http" or "https".`);
+  }
+  return scheme as 'http' | 'https';
+}
+
+/** Why a header name may not be given to a push, or undefined when it may. */
+function headerNameProblem(name: string): string | undefined {
+  if (name.startsWith(':')) return 'pseudo-headers are set by the module from the path and options';
+  if (name !== name.toLowerCase() && HEADER_NAME.test(name.toLowerCase())) {
+    return `header names must be lowercase: use ${show(name.toLowerCase())}`;
+  }
+  if (!HEADER_NAME.test(name)) return 'it is not a valid header name (RFC 9110 token)';
+  if (CONNECTION_HEADERS.has(name)) {
+    return name === 'host'
+      ? 'the authority comes from the current request or the "host"/"port" options'
+      : 'connection-specific headers are not allowed in HTTP/2 (RFC 9113 §8.2.2)';
+  }
+  if (BODY_HEADERS.has(name)) return 'a promised request cannot have a body (RFC 9113 §8.4)';
+  return undefined;
+}
+
+function validateHeaderValue(name: string, value: unknown): string {
+  if (typeof value !== 'string') {
+    invalid('ERR_PUSH_INVALID_HEADER', `Push header "${name}" must be a string or an array of strings, got ${show(value)}.`);
+  }
+  if (value.length > MAX_VALUE_LENGTH || !HEADER_VALUE.test(value)) {
+    invalid(
+      'ERR_PUSH_INVALID_HEADER',
+      `Invalid value ${show(value)} for push header "${name}": only visible ASCII with inner spaces, no CR, LF, ` +
+        `NUL or other control characters, no leading or trailing whitespace, at most ${MAX_VALUE_LENGTH} characters.`,
+    );
+  }
+  return value;
+}
+
+export function validateHeaders(headers: unknown): Record<string, string | string[]> {
+  if (headers === undefined) return {};
+  if (!isPlainObject(headers)) {
+    invalid('ERR_PUSH_INVALID_HEADER', `Push headers must be a plain object of request headers, got ${show(headers)}.`);
+  }
+  const names = Object.keys(headers);
+  if (names.length > MAX_HEADERS) invalid('ERR_PUSH_INVALID_HEADER', `A push takes at most ${MAX_HEADERS} headers, got ${names.length}.`);
+  const result: Record<string, string | string[]> = {};
+  for (const name of names) {
+    const problem = headerNameProblem(name);
+    if (problem) invalid('ERR_PUSH_INVALID_HEADER', `Invalid push header name ${show(name)}: ${problem}.`);
+    const value = headers[name];
+    result[name] = Array.isArray(value) ? value.map((item) => validateHeaderValue(name, item)) : validateHeaderValue(name, value);
+  }
+  return result;
+}
+
+function checkKeys(value: Record<string, unknown>, allowed: ReadonlySet<string>, what: string): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.has(key)) {
+      invalid(
+        'ERR_PUSH_INVALID_OPTION',
+        `Unknown ${what} ${show(key)}: allowed are ${[...allowed].join(', ')}` +
+          (key === 'body' ? ' (a promised request cannot have a body, RFC 9113 §8.4).' : '.'),
+      );
+    }
+  }
+}
+
+/** `PushService.push(path, headers, opts)`, checked and normalized. */
+export function normalizePush(path: unknown, headers?: PushHeaders, opts?: PushOptions): NormalizedPush {
+  const validPath = validatePath(path);
+  const validHeaders = validateHeaders(headers);
+  if (opts !== undefined && !isPlainObject(opts)) {
+    invalid('ERR_PUSH_INVALID_OPTION', `Push options must be a plain object, got ${show(opts)}.`);
+  }
+  const o: Record<string, unknown> = opts ?? {};
+  checkKeys(o, OPTION_KEYS, 'push option');
+  return {
+    method: validateMethod(o.method),
+    path: validPath,
+    qs: validateQs(o.qs),
+    scheme: o.scheme === undefined ? undefined : validateScheme(o.scheme),
+    host: o.host === undefined ? undefined : validateHost(o.host),
+    port: o.port === undefined ? undefined : validatePort(o.port),
+    headers: validHeaders,
+  };
+}
+
+/** A `@Push()` argument: a path, or `{ path, headers?, ...opts }`. */
+export function normalizeResource(resource: unknown): NormalizedPush {
+  if (typeof resource === 'string') return normalizePush(resource);
+  if (!isPlainObject(resource)) {
+    invalid('ERR_PUSH_INVALID_PATH', `A pushed resource is a path string or { path, headers?, ...options }, got ${show(resource)}.`);
+  }
+  checkKeys(resource, RESOURCE_KEYS, 'push resource field');
+  const { path, headers, ...opts } = resource as unknown as PushResource;
+  return normalizePush(path, headers, opts);
+}
+
+/** Splits `host[:port]` (or `[v6]:port`) as found in `:authority`; undefined when it is not one. */
+export function parseAuthority(authority: unknown): { host: string; port?: number } | undefined {
+  if (typeof authority !== 'string' || authority.length === 0) return undefined;
+  const match = /^(\[[^\]]*\]|[^:]*)(?::(\d{1,5}))?$/.exec(authority);
+  if (!match) return undefined;
+  const port = match[2] === undefined ? undefined : Number(match[2]);
+  if (port !== undefined && (port < 1 || port > 65535)) return undefined;
+  return { host: match[1].toLowerCase(), port };
+}
+
+const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443 };
+
+/** `host[:port]`, leaving out the scheme's default port as clients do. */
+export function formatAuthority(host: string, port: number | undefined, scheme: string): string {
+  return port === undefined || DEFAULT_PORTS[scheme] === port ? host : `${host}:${port}`;
+}
+
+function invalidModuleOption(message: string): never {
+  invalid('ERR_PUSH_INVALID_MODULE_OPTION', message);
+}
+
+/** Applies defaults to the module options and checks them once, at start-up. */
+export function resolvePushOptions(options: PushModuleOptions = {}): ResolvedPushOptions {
+  const max = options.maxPushesPerRequest ?? DEFAULT_MAX_PUSHES_PER_REQUEST;
+  if (!Number.isInteger(max) || max < 0) {
+    invalidModuleOption(`PushModule option "maxPushesPerRequest" must be an integer >= 0, got ${show(max)}.`);
+  }
+  const inheritHeaders = options.inheritHeaders ?? DEFAULT_INHERITED_HEADERS;
+  if (!Array.isArray(inheritHeaders)) invalidModuleOption('PushModule option "inheritHeaders" must be an array of header names.');
+  for (const name of inheritHeaders) {
+    const problem = typeof name !== 'string'
+      ? 'it is not a string'
+      : CONDITIONAL_HEADERS.has(name) || name.startsWith('content-')
+        ? 'conditional, range and body headers of the page request do not apply to the pushed resource'
+        : headerNameProblem(name);
+    if (problem) invalidModuleOption(`PushModule option "inheritHeaders" cannot contain ${show(name)}: ${problem}.`);
+  }
+  const authorities = (options.authorities ?? []).map((entry) => {
+    const parsed = parseAuthority(entry);
+    if (!parsed) invalidModuleOption(`PushModule option "authorities" has ${show(entry)}: give "host" or "host:port".`);
+    try {
+      return { host: validateHost(parsed.host), port: parsed.port };
+    } catch {
+      return invalidModuleOption(`PushModule option "authorities" has ${show(entry)}: not a valid host name.`);
+    }
+  });
+  return { maxPushesPerRequest: max, inheritHeaders: [...inheritHeaders], authorities };
+}

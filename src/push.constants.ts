@@ -1,0 +1,25 @@
+/** Metadata key under which `@Push()` stores the resources of a handler or controller. */
+export const PUSH_RESOURCES_METADATA = 'nestjs-http2-push:resources';
+
+/** Marks a raw request that this module synthesized for a promised stream. A symbol, so no client can set it. */
+export const PUSHED_REQUEST = Symbol('nestjs-http2-push:pushed-request');
+
+/** Request headers a pushed request copies from the client's request unless `inheritHeaders` says otherwise. */
+export const DEFAULT_INHERITED_HEADERS: readonly string[] = [
+  'cookie',
+  'authorization',
+  'user-agent',
+  'accept-language',
+  'accept-encoding',
+];
+
+/** Inherited only when the pushed request goes to the client's own authority. */
+export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['cookie', 'authorization']);
+
+export const DEFAULT_MAX_PUSHES_PER_REQUEST = 16;
+
+/** Provider token of the module options after defaults and checks (ResolvedPushOptions). */
+export const RESOLVED_PUSH_OPTIONS = Symbol('nestjs-http2-push:resolved-options');
+
+/** Where the Fastify hook keeps a request's PushContext. */
+export const PUSH_CONTEXT = Symbol('nestjs-http2-push:context');

@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { RESOLVED_PUSH_OPTIONS } from './push.constants';
+import { PushContextHooks } from './push-context.hooks';
+import { PushInterceptor } from './push.interceptor';
+import { PushIssuer } from './push.issuer';
+import { ConfigurablePushModule, PUSH_MODULE_OPTIONS } from './push.module-definition';
+import { PushService } from './push.service';
+import { resolvePushOptions } from './push-validation';
+
+/**
+ * HTTP/2 server push for Nest on Fastify. `PushModule.forRoot(options?)` or `forRootAsync(...)`, once, in
+ * the root module; global by default. Registers its interceptor and Fastify hooks itself.
+ */
+@Module({
+  providers: [
+    { provide: RESOLVED_PUSH_OPTIONS, useFactory: resolvePushOptions, inject: [PUSH_MODULE_OPTIONS] },
+    PushIssuer,
+    PushService,
+    PushContextHooks,
+    { provide: APP_INTERCEPTOR, useClass: PushInterceptor },
+  ],
+  exports: [PushService],
+})
+export class PushModule extends ConfigurablePushModule {}

@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { PushOutsideRequestError } from './push.errors';
+import { pushContextStorage } from './push-context.storage';
+import type { PushHeaders, PushOptions } from './push-resource.interface';
+import { normalizePush } from './push-validation';
+import { PushIssuer } from './push.issuer';
+
+/**
+ * Pushes resources from code that runs while a request is handled, like Cowboy's `cowboy_req:push/4`.
+ * A singleton: the current request is found through AsyncLocalStorage, never through request-scoped DI.
+ */
+@Injectable()
+export class PushService {
+  constructor(private readonly issuer: PushIssuer) {}
+
+  /**
+   * Promises `path` to the client now, before the response's headers. `headers` are the request headers
+   * the client would send for it (lowercase names); `opts` change method (GET/HEAD), scheme, host, port
+   * and query string. Safe to call over HTTP/1.1 or when the client disabled push: it then does nothing.
+   * Throws a PushError for invalid input, an unknown authority, after the response was sent, or outside a
+   * request. Returns true when a PUSH_PROMISE was issued; the result can be ignored.
+   */
+  push(path: string, headers?: PushHeaders, opts?: PushOptions): boolean {
+    const resource = normalizePush(path, headers, opts);
+    const context = pushContextStorage.getStore();
+    if (!context) throw new PushOutsideRequestError();
+    return this.issuer.issue(context, resource);
+  }
+
+  /** True when a push made now could be promised: HTTP/2, push enabled, not a pushed request, not too late. */
+  canPush(): boolean {
+    const context = pushContextStorage.getStore();
+    const stream = context?.stream;
+    return !!stream && !context.pushed && !context.responseStarted && !stream.destroyed && stream.pushAllowed;
+  }
+
+  /** True while handling a request this module pushed (see also `isPushedRequest(req)`). */
+  isPushed(): boolean {
+    return pushContextStorage.getStore()?.pushed ?? false;
+  }
+}

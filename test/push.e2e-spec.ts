@@ -1,0 +1,248 @@
+import type { ClientHttp2Session } from 'node:http2';
+import { caught, configureTestApp, pushTestModule, trace } from './fixtures/push-test.app';
+import { connect, fetchWithPushes, pushedPaths } from './support/h2-client';
+import { startApp, type StartedApp } from './support/start-app';
+
+let server: StartedApp;
+let client: ClientHttp2Session;
+
+beforeAll(async () => {
+  server = await startApp(pushTestModule({ maxPushesPerRequest: 4, authorities: ['cdn.test:8443'] }), {
+    configure: configureTestApp,
+  });
+});
+afterAll(() => server.close());
+beforeEach(async () => {
+  trace.length = 0;
+  client = await connect(server.url);
+});
+afterEach(() => client.close());
+
+const json = (body: string) => JSON.parse(body);
+
+describe('@Push on a handler and its controller', () => {
+  it('promises every declared resource before the response headers', async () => {
+    const page = await fetchWithPushes(client, '/page');
+    expect(page.status).toBe(200);
+    expect(pushedPaths(page)).toEqual(['/static/style.css', '/static/app.js', '/asset/data?v=decorated']);
+    expect(page.events.indexOf('response')).toBe(3);
+  });
+
+  it('serves pushed resources through @fastify/static and a Nest handler', async () => {
+    const page = await fetchWithPushes(client, '/page');
+    const [css, js, data] = page.pushes;
+    expect(css.status).toBe(200);
+    expect(css.body).toBe('body { color: teal; }\n');
+    expect(css.headers?.['content-type']).toMatch(/^text\/css/);
+    expect(js.body).toBe('console.log("app");\n');
+    expect(data.status).toBe(200);
+    expect(json(data.body)).toEqual({ asset: 'data', v: 'decorated', pushed: true });
+  });
+
+  it('runs Fastify hooks, Nest middleware, guards, interceptors, pipes and the handler for a pushed request', async () => {
+    await fetchWithPushes(client, '/page');
+    const pushed = trace.filter((line) => line.includes('/asset/data') || line.startsWith('pipe'));
+    expect(pushed).toEqual([
+      'middleware /asset/data pushed',
+      'fastify-hook /asset/data pushed',
+      'guard /asset/data pushed',
+      'interceptor /asset/data pushed',
+      'pipe decorated',
+      'handler /asset/data pushed',
+    ]);
+    trace.length = 0;
+    await fetchWithPushes(client, '/asset/data?v=decorated');
+    expect(trace).toEqual(pushed.map((line) => line.replace(' pushed', ' client')));
+  });
+
+  it('runs exception filters for a pushed request whose handler throws', async () => {
+    const page = await fetchWithPushes(client, '/push-fails');
+    expect(page.status).toBe(200);
+    expect(page.pushes[0].status).toBe(418);
+    expect(json(page.pushes[0].body)).toEqual({ filtered: 'teapot' });
+    expect(trace).toContain('filter /asset/fails pushed');
+  });
+
+  it('pushes nothing when a guard denies the page', async () => {
+    const page = await fetchWithPushes(client, '/guarded-page');
+    expect(page.status).toBe(403);
+    expect(page.pushes).toEqual([]);
+  });
+});
+
+describe('PushService.push', () => {
+  it('promises a resource while the handler runs, with the given headers and query string', async () => {
+    const page = await fetchWithPushes(client, '/service');
+    expect(json(page.body)).toEqual({ issued: true, canPush: true });
+    expect(page.events).toEqual(['promise /asset/data?v=service', 'response']);
+    expect(page.pushes[0].request.accept).toBe('application/json');
+    expect(json(page.pushes[0].body)).toMatchObject({ v: 'service', pushed: true });
+  });
+
+  it('keeps its request context across await', async () => {
+    const page = await fetchWithPushes(client, '/async-service');
+    expect(page.events).toEqual(['promise /asset/data', 'response']);
+  });
+
+  it('promises before the headers when the handler writes the response itself through @Res()', async () => {
+    const page = await fetchWithPushes(client, '/res-push');
+    expect(page.body).toBe('written by hand');
+    expect(page.events).toEqual(['promise /asset/data', 'response']);
+    expect(page.pushes[0].status).toBe(200);
+  });
+
+  it('push after the response throws PushAfterResponseError and sends nothing', async () => {
+    const page = await fetchWithPushes(client, '/res-late');
+    expect(page.body).toBe('written by hand');
+    expect(page.pushes).toEqual([]);
+    expect(caught['/res-late']).toMatchObject({ name: 'PushAfterResponseError', code: 'ERR_PUSH_AFTER_RESPONSE' });
+  });
+
+  it('push from code running after the reply throws PushAfterResponseError', async () => {
+    caught['/after-reply'] = undefined;
+    await fetchWithPushes(client, '/after-reply');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(caught['/after-reply']).toMatchObject({ code: 'ERR_PUSH_AFTER_RESPONSE' });
+  });
+});
+
+describe('the synthesized request', () => {
+  it('is a GET for the path with the current scheme and authority, inheriting the default headers', async () => {
+    const page = await fetchWithPushes(client, '/echo-push?case=plain', {
+      cookie: 'session=1',
+      authorization: 'Bearer secret',
+      'user-agent': 'test-agent',
+      'accept-language': 'fr',
+      'accept-encoding': 'identity',
+      'if-none-match': '"abc"',
+      range: 'bytes=0-1',
+      'x-custom': 'not inherited',
+    });
+    const promised = page.pushes[0].request;
+    expect(promised).toMatchObject({
+      ':method': 'GET',
+      ':path': '/echo',
+      ':scheme': 'http',
+      ':authority': `127.0.0.1:${server.port}`,
+      cookie: 'session=1',
+      authorization: 'Bearer secret',
+      'user-agent': 'test-agent',
+      'accept-language': 'fr',
+      'accept-encoding': 'identity',
+    });
+    for (const name of ['if-none-match', 'range', 'x-custom']) expect(promised).not.toHaveProperty(name);
+    const echoed = json(page.pushes[0].body);
+    expect(echoed).toMatchObject({ method: 'GET', url: '/echo', pushed: true, headers: { cookie: 'session=1' } });
+    expect(echoed.headers).not.toHaveProperty('if-none-match');
+  });
+
+  it('takes the query string and given headers, which win over inherited ones', async () => {
+    const page = await fetchWithPushes(client, '/echo-push?case=qs', { 'user-agent': 'client' });
+    expect(page.pushes[0].request).toMatchObject({ ':path': '/echo?a=1&b=%20', accept: 'text/plain', 'user-agent': 'given' });
+    expect(json(page.pushes[0].body)).toMatchObject({ url: '/echo?a=1&b=%20' });
+  });
+
+  it('can be a HEAD request', async () => {
+    const page = await fetchWithPushes(client, '/echo-push?case=head');
+    expect(page.pushes[0].request[':method']).toBe('HEAD');
+    expect(page.pushes[0].status).toBe(200);
+    expect(page.pushes[0].body).toBe('');
+  });
+
+  it('goes to a configured authority without the client\'s credentials', async () => {
+    const page = await fetchWithPushes(client, '/echo-push?case=cdn', { cookie: 'session=1', 'user-agent': 'ua' });
+    expect(page.pushes[0].request).toMatchObject({ ':scheme': 'https', ':authority': 'cdn.test:8443', 'user-agent': 'ua' });
+    expect(page.pushes[0].request).not.toHaveProperty('cookie');
+  });
+});
+
+describe('pushes that are skipped, not failed', () => {
+  it('a pushed request cannot push again', async () => {
+    const page = await fetchWithPushes(client, '/push-pusher');
+    expect(pushedPaths(page)).toEqual(['/asset/pusher']);
+    expect(json(page.pushes[0].body)).toEqual({ pushedAgain: false, canPush: false, isPushed: true, pushed: true });
+  });
+
+  it('the same resource is promised once per response', async () => {
+    const page = await fetchWithPushes(client, '/twice');
+    expect(pushedPaths(page)).toEqual(['/static/style.css', '/asset/data?v=1', '/asset/data?v=2']);
+  });
+
+  it('maxPushesPerRequest caps the promises of one response', async () => {
+    const page = await fetchWithPushes(client, '/many');
+    expect(json(page.body)).toEqual({ issued: 4 });
+    expect(page.pushes).toHaveLength(4);
+  });
+
+  it('a client that disabled push gets the same response and no promise', async () => {
+    const noPush = await connect(server.url, { enablePush: false });
+    try {
+      const page = await fetchWithPushes(noPush, '/service');
+      expect(page.status).toBe(200);
+      expect(json(page.body)).toEqual({ issued: false, canPush: false });
+      const decorated = await fetchWithPushes(noPush, '/page');
+      expect(decorated.pushes).toEqual([]);
+      expect(decorated.body).toContain('<link rel="stylesheet"');
+    } finally {
+      noPush.close();
+    }
+  });
+
+  it('respects the client\'s SETTINGS_MAX_CONCURRENT_STREAMS', async () => {
+    const limited = await connect(server.url, { maxConcurrentStreams: 2 });
+    try {
+      const page = await fetchWithPushes(limited, '/many');
+      expect(page.status).toBe(200);
+      expect(json(page.body)).toEqual({ issued: 2 });
+      const none = await connect(server.url, { maxConcurrentStreams: 0 });
+      const refused = await fetchWithPushes(none, '/page');
+      none.close();
+      expect(refused.status).toBe(200);
+      expect(refused.pushes).toEqual([]);
+    } finally {
+      limited.close();
+    }
+  });
+});
+
+describe('invalid pushes throw a PushError before anything reaches the wire', () => {
+  it.each([
+    ['upper', 'ERR_PUSH_INVALID_HEADER', /lowercase: use "accept"/],
+    ['pseudo', 'ERR_PUSH_INVALID_HEADER', /pseudo-headers/],
+    ['connection', 'ERR_PUSH_INVALID_HEADER', /connection-specific/],
+    ['crlf', 'ERR_PUSH_INVALID_HEADER', /no CR, LF/],
+    ['relative', 'ERR_PUSH_INVALID_PATH', /absolute/],
+    ['post', 'ERR_PUSH_INVALID_METHOD', /safe and cacheable/],
+    ['body', 'ERR_PUSH_INVALID_OPTION', /cannot have a body/],
+    ['host', 'ERR_PUSH_UNKNOWN_AUTHORITY', /authorities/],
+  ])('%s', async (which, code, message) => {
+    const page = await fetchWithPushes(client, `/invalid?case=${which}`);
+    const result = json(page.body);
+    expect(result.code).toBe(code);
+    expect(result.message).toMatch(message);
+    expect(page.pushes).toEqual([]);
+  });
+});
+
+describe('the client refusing pushes', () => {
+  it('a client resetting every pushed stream leaves the page and the server unaffected', async () => {
+    client.on('stream', (stream) => stream.close(0x8 /* CANCEL */));
+    const page = await fetchWithPushes(client, '/page');
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('app.js');
+    const other = await connect(server.url);
+    const again = await fetchWithPushes(other, '/page');
+    other.close();
+    expect(again.pushes.map((p) => p.status)).toEqual([200, 200, 200]);
+  });
+
+  it('a client closing the connection while pushes are in flight does not crash the server', async () => {
+    client.on('stream', () => client.destroy());
+    client.request({ ':path': '/page' }).on('error', () => undefined);
+    await new Promise((resolve) => client.once('close', resolve));
+    const fresh = await connect(server.url);
+    const page = await fetchWithPushes(fresh, '/page');
+    fresh.close();
+    expect(page.pushes).toHaveLength(3);
+  });
+});

@@ -1,0 +1,79 @@
+import * as http2 from 'node:http2';
+
+export interface PushedResponse {
+  /** The promised request's headers, as the PUSH_PROMISE carried them. */
+  request: http2.IncomingHttpHeaders;
+  status?: number;
+  headers?: http2.IncomingHttpHeaders;
+  body: string;
+}
+
+export interface PageResponse {
+  status: number;
+  headers: http2.IncomingHttpHeaders;
+  body: string;
+  pushes: PushedResponse[];
+  /** Client-side order of events: `promise <path>` and `response`. */
+  events: string[];
+}
+
+export function connect(url: string, settings: http2.Settings = {}): Promise<http2.ClientHttp2Session> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(url, { settings, rejectUnauthorized: false });
+    session.once('connect', () => resolve(session));
+    session.once('error', reject);
+  });
+}
+
+/**
+ * Requests `path` on `session` (one request at a time: the pushes seen meanwhile are its pushes) and
+ * collects the response and every pushed response in full.
+ */
+export function fetchWithPushes(
+  session: http2.ClientHttp2Session,
+  path: string,
+  headers: http2.OutgoingHttpHeaders = {},
+): Promise<PageResponse> {
+  return new Promise((resolve, reject) => {
+    const events: string[] = [];
+    const pushes: PushedResponse[] = [];
+    const pending: Promise<void>[] = [];
+    const onStream = (stream: http2.ClientHttp2Stream, requestHeaders: http2.IncomingHttpHeaders) => {
+      events.push(`promise ${requestHeaders[':path']}`);
+      const pushed: PushedResponse = { request: requestHeaders, body: '' };
+      pushes.push(pushed);
+      stream.setEncoding('utf8');
+      stream.on('push', (responseHeaders) => {
+        pushed.status = Number(responseHeaders[':status']);
+        pushed.headers = responseHeaders;
+      });
+      stream.on('data', (chunk: string) => (pushed.body += chunk));
+      pending.push(new Promise((done) => stream.on('close', done)));
+      stream.on('error', () => undefined);
+    };
+    session.on('stream', onStream);
+    const request = session.request({ ':path': path, ...headers });
+    let status = 0;
+    let responseHeaders: http2.IncomingHttpHeaders = {};
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('response', (h) => {
+      events.push('response');
+      status = Number(h[':status']);
+      responseHeaders = h;
+    });
+    request.on('data', (chunk: string) => (body += chunk));
+    request.on('error', reject);
+    request.on('end', () => {
+      setImmediate(async () => {
+        await Promise.all(pending);
+        session.off('stream', onStream);
+        resolve({ status, headers: responseHeaders, body, pushes, events });
+      });
+    });
+  });
+}
+
+export function pushedPaths(page: PageResponse): string[] {
+  return page.pushes.map((p) => String(p.request[':path']));
+}
