@@ -84,7 +84,7 @@ export function validatePath(path: unknown): string {
 function validateQs(qs: unknown): string {
   if (qs === undefined) return '';
   if (typeof qs !== 'string') invalid('ERR_PUSH_INVALID_QS', `Push option "qs" must be a string, got ${show(qs)}.`);
-  if (qs.length > MAX_PATH_LENGTH || !QUERY.test(qs)) {
+  if (qs.length > MAX_PATH_LENGTH || qs.startsWith('?') || !QUERY.test(qs)) {
     invalid(
       'ERR_PUSH_INVALID_QS',
       `Invalid push query string ${show(qs)}: give it without the leading "?", percent-encoded, at most ` +

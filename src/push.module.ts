@@ -1,10 +1,10 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { RESOLVED_PUSH_OPTIONS } from './push.constants';
 import { PushContextHooks } from './push-context.hooks';
 import { PushInterceptor } from './push.interceptor';
 import { PushIssuer } from './push.issuer';
-import { ConfigurablePushModule, PUSH_MODULE_OPTIONS } from './push.module-definition';
+import { ConfigurablePushModule, PUSH_MODULE_OPTIONS, PUSH_OPTIONS_TYPE } from './push.module-definition';
 import { PushService } from './push.service';
 import { resolvePushOptions } from './push-validation';
 
@@ -22,4 +22,9 @@ import { resolvePushOptions } from './push-validation';
   ],
   exports: [PushService],
 })
-export class PushModule extends ConfigurablePushModule {}
+export class PushModule extends ConfigurablePushModule {
+  /** `forRoot()` with no argument means all defaults (the builder itself requires an object). */
+  static forRoot(options: typeof PUSH_OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}

@@ -20,7 +20,8 @@ export async function startApp(
   const adapter = tls
     ? new FastifyAdapter({ http2: true, https: { ...(await testCertificate()), allowHTTP1: true } })
     : new FastifyAdapter({ http2: true });
-  const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, { logger: false });
+  // abortOnError: false, so a start-up error fails the test instead of exiting the process.
+  const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, { logger: false, abortOnError: false });
   configure?.(app);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;

@@ -1,0 +1,47 @@
+import { Controller, Get, Header, UseGuards } from '@nestjs/common';
+import { Push, PushService } from '../src';
+import { DemoAuthGuard } from './demo-auth.guard';
+
+export const HOME_PAGE = `<!doctype html>
+<html>
+<head>
+  <meta charset="utf-8">
+  <title>nestjs-http2-push sample</title>
+  <link rel="stylesheet" href="/static/style.css">
+</head>
+<body>
+  <h1>HTTP/2 server push</h1>
+  <p>This page was sent with <code>/static/style.css</code> and <code>/static/app.js</code> pushed.</p>
+  <p id="status">app.js did not run.</p>
+  <script src="/static/app.js"></script>
+</body>
+</html>
+`;
+
+@Controller()
+export class AppController {
+  constructor(private readonly pushes: PushService) {}
+
+  /** Declared pushes: promised before the handler runs, so before the page's headers. */
+  @Get('/')
+  @Header('content-type', 'text/html; charset=utf-8')
+  @Push('/static/style.css', '/static/app.js')
+  home(): string {
+    return HOME_PAGE;
+  }
+
+  /** A push decided in code. The guard runs first: a client it rejects gets a 403 and no push. */
+  @Get('/account')
+  @UseGuards(DemoAuthGuard)
+  account() {
+    const pushed = this.pushes.push('/api/profile', { accept: 'application/json' });
+    return { account: 'demo', profile: '/api/profile', pushed };
+  }
+
+  /** Behind the same guard: when pushed, it passes on the credentials the pushed request inherited. */
+  @Get('/api/profile')
+  @UseGuards(DemoAuthGuard)
+  profile() {
+    return { name: 'Demo User', plan: 'free' };
+  }
+}

@@ -1,0 +1,165 @@
+import { PushValidationError } from '../src';
+import { formatAuthority, normalizePush, normalizeResource, parseAuthority, resolvePushOptions } from '../src/push-validation';
+
+const rejects = (fn: () => unknown, code: string, message: RegExp) => {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(PushValidationError);
+  expect(thrown).toMatchObject({ code });
+  expect((thrown as Error).message).toMatch(message);
+};
+
+describe('normalizePush', () => {
+  it('defaults to GET, no query string, no header and the current scheme/authority', () => {
+    expect(normalizePush('/static/style.css')).toEqual({
+      method: 'GET', path: '/static/style.css', qs: '', scheme: undefined, host: undefined, port: undefined, headers: {},
+    });
+  });
+
+  it('keeps options, headers and case-sensitive paths as given', () => {
+    expect(
+      normalizePush('/Static/A%20b.CSS', { accept: 'text/css', cookie: ['a=1', 'b=2'] }, {
+        method: 'HEAD', scheme: 'https', host: 'CDN.Example.com', port: 8443, qs: 'v=1&x=%2F',
+      }),
+    ).toEqual({
+      method: 'HEAD', path: '/Static/A%20b.CSS', qs: 'v=1&x=%2F', scheme: 'https', host: 'cdn.example.com', port: 8443,
+      headers: { accept: 'text/css', cookie: ['a=1', 'b=2'] },
+    });
+  });
+
+  it('brackets a bare IPv6 host', () => {
+    expect(normalizePush('/', {}, { host: '::1' }).host).toBe('[::1]');
+  });
+
+  it.each([
+    ['static/style.css', /absolute/],
+    ['//evil.test/x', /absolute/],
+    ['/a?b=1', /"qs" option/],
+    ['/a#frag', /"qs" option/],
+    ['/a b', /percent-encode/],
+    ['/a\r\nx: y', /percent-encode/],
+    ['/a\u0000', /percent-encode/],
+    ['/caf\u00e9', /percent-encode/],
+    ['/%zz', /percent-encode/],
+    [`/${'a'.repeat(9000)}`, /limit is 8192/],
+    [42, /must be a string/],
+  ])('rejects the path %j', (path, message) => {
+    rejects(() => normalizePush(path as string), 'ERR_PUSH_INVALID_PATH', message);
+  });
+
+  it.each<[unknown, RegExp]>([
+    [{ Accept: 'text/css' }, /lowercase: use "accept"/],
+    [{ ':path': '/x' }, /pseudo-headers/],
+    [{ ':status': '200' }, /pseudo-headers/],
+    ...['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te'].map(
+      (name): [unknown, RegExp] => [{ [name]: 'x' }, /connection-specific/],
+    ),
+    [{ host: 'a.test' }, /"host"\/"port" options/],
+    [{ 'content-length': '3' }, /cannot have a body/],
+    [{ expect: '100-continue' }, /cannot have a body/],
+    [{ 'bad name': 'x' }, /not a valid header name/],
+    [{ '': 'x' }, /not a valid header name/],
+    [{ accept: 'a\r\nx-injected: 1' }, /no CR, LF/],
+    [{ accept: 'a\nb' }, /no CR, LF/],
+    [{ accept: 'a\u0000' }, /no CR, LF/],
+    [{ accept: ' leading' }, /leading or trailing whitespace/],
+    [{ accept: 'caf\u00e9' }, /visible ASCII/],
+    [{ accept: 5 }, /must be a string/],
+    [{ accept: ['ok', 7] }, /must be a string/],
+    [['accept', 'x'], /plain object/],
+    [Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`x-${i}`, 'v'])), /at most 64 headers/],
+  ])('rejects the headers %j', (headers, message) => {
+    rejects(() => normalizePush('/x', headers as never), 'ERR_PUSH_INVALID_HEADER', message);
+  });
+
+  it.each([['POST'], ['get'], ['PUT'], ['DELETE'], ['CONNECT'], [1]])('rejects the method %j', (method) => {
+    rejects(() => normalizePush('/x', {}, { method: method as never }), 'ERR_PUSH_INVALID_METHOD', /only "GET" and "HEAD"/);
+  });
+
+  it.each([
+    [{ port: 0 }, /"port"/],
+    [{ port: 65536 }, /"port"/],
+    [{ port: -1 }, /"port"/],
+    [{ port: Number.NaN }, /"port"/],
+    [{ port: 1.5 }, /"port"/],
+    [{ port: '443' }, /"port"/],
+    [{ scheme: 'ftp' }, /"scheme"/],
+    [{ scheme: 'HTTPS' }, /"scheme"/],
+    [{ host: 'a.test:443' }, /without port/],
+    [{ host: 'a b' }, /"host"/],
+    [{ host: 'a.test\r\n' }, /"host"/],
+    [{ host: '' }, /"host"/],
+    [{ body: 'x' }, /cannot have a body/],
+    [{ hostname: 'x' }, /Unknown push option "hostname"/],
+  ])('rejects the options %j', (opts, message) => {
+    rejects(() => normalizePush('/x', {}, opts as never), 'ERR_PUSH_INVALID_OPTION', message);
+  });
+
+  it.each([['?a=1'], ['a=1#x'], ['a=\r\n'], ['a= b']])('rejects the query string %j', (qs) => {
+    rejects(() => normalizePush('/x', {}, { qs }), 'ERR_PUSH_INVALID_QS', /without the leading "\?"/);
+  });
+});
+
+describe('normalizeResource (@Push arguments)', () => {
+  it('takes a path or an object with headers and options', () => {
+    expect(normalizeResource('/a.css').path).toBe('/a.css');
+    expect(normalizeResource({ path: '/a', headers: { accept: 'x/y' }, qs: 'q=1' })).toMatchObject({
+      path: '/a', qs: 'q=1', headers: { accept: 'x/y' },
+    });
+  });
+
+  it('rejects unknown fields and non-resources', () => {
+    rejects(() => normalizeResource({ path: '/a', body: 'x' }), 'ERR_PUSH_INVALID_OPTION', /cannot have a body/);
+    rejects(() => normalizeResource(null), 'ERR_PUSH_INVALID_PATH', /path string or/);
+    rejects(() => normalizeResource({ headers: {} }), 'ERR_PUSH_INVALID_PATH', /must be a string/);
+  });
+});
+
+describe('authorities', () => {
+  it('parses host, port and IPv6 literals', () => {
+    expect(parseAuthority('Example.COM:8443')).toEqual({ host: 'example.com', port: 8443 });
+    expect(parseAuthority('[::1]:3000')).toEqual({ host: '[::1]', port: 3000 });
+    expect(parseAuthority('localhost')).toEqual({ host: 'localhost', port: undefined });
+    expect(parseAuthority('a:99999')).toBeUndefined();
+    expect(parseAuthority(undefined)).toBeUndefined();
+  });
+
+  it('leaves out the default port of the scheme', () => {
+    expect(formatAuthority('a.test', 443, 'https')).toBe('a.test');
+    expect(formatAuthority('a.test', 443, 'http')).toBe('a.test:443');
+    expect(formatAuthority('a.test', undefined, 'http')).toBe('a.test');
+  });
+});
+
+describe('resolvePushOptions', () => {
+  it('applies the documented defaults', () => {
+    expect(resolvePushOptions()).toEqual({
+      maxPushesPerRequest: 16,
+      inheritHeaders: ['cookie', 'authorization', 'user-agent', 'accept-language', 'accept-encoding'],
+      authorities: [],
+    });
+    expect(resolvePushOptions({ authorities: ['cdn.test', 'a.test:8443'] }).authorities).toEqual([
+      { host: 'cdn.test', port: undefined },
+      { host: 'a.test', port: 8443 },
+    ]);
+  });
+
+  it.each([
+    [{ maxPushesPerRequest: -1 }, /maxPushesPerRequest/],
+    [{ maxPushesPerRequest: 1.5 }, /maxPushesPerRequest/],
+    [{ inheritHeaders: ['if-none-match'] }, /conditional, range and body/],
+    [{ inheritHeaders: ['range'] }, /conditional, range and body/],
+    [{ inheritHeaders: ['content-type'] }, /conditional, range and body/],
+    [{ inheritHeaders: ['Cookie'] }, /lowercase/],
+    [{ inheritHeaders: ['connection'] }, /connection-specific/],
+    [{ inheritHeaders: [':authority'] }, /pseudo/],
+    [{ authorities: ['a b'] }, /"authorities"/],
+    [{ authorities: ['a.test:0'] }, /"authorities"/],
+  ])('rejects %j at start-up', (options, message) => {
+    rejects(() => resolvePushOptions(options as never), 'ERR_PUSH_INVALID_MODULE_OPTION', message);
+  });
+});
