@@ -5,13 +5,15 @@ import { PUSH_CONTEXT } from './push.constants';
 import { PushContext } from './push-context';
 import { pushContextStorage } from './push-context.storage';
 import { PushIssuer } from './push.issuer';
+import { PreloadFallback } from './preload-fallback';
 import { PushedRequestDispatcher, type FastifyRouting } from './pushed-request.dispatcher';
 
 type RequestWithContext = FastifyRequest & { [PUSH_CONTEXT]?: PushContext };
 
 /**
  * Registers, on the application's Fastify instance, what the module needs: a context per request that
- * PushService finds through AsyncLocalStorage, and Fastify's router for serving pushed streams.
+ * PushService finds through AsyncLocalStorage, Fastify's router for serving pushed streams, and (with the
+ * `Link` fallback) an onSend hook adding preload links to the final response.
  */
 @Injectable()
 export class PushContextHooks implements OnModuleInit {
@@ -20,6 +22,7 @@ export class PushContextHooks implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly issuer: PushIssuer,
+    private readonly fallback: PreloadFallback,
   ) {}
 
   onModuleInit(): void {
@@ -34,6 +37,13 @@ export class PushContextHooks implements OnModuleInit {
     fastify.addHook('onRequest', enterNewContext);
     // Body parsing resumes in the connection's async context: enter the request's context again.
     fastify.addHook('preHandler', reenterContext);
+    if (this.fallback.addsLinkHeader) {
+      fastify.addHook('onSend', (request, reply, payload, done) => {
+        const context = pushContextOf(request);
+        if (context) this.fallback.addLinkHeader(context, reply);
+        done(null, payload);
+      });
+    }
     // Fastify's types name the HTTP/1 classes; at run time `routing` takes any Node request/response pair.
     this.issuer.useDispatcher(new PushedRequestDispatcher(fastify.routing.bind(fastify) as unknown as FastifyRouting));
   }

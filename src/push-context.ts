@@ -1,19 +1,27 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerHttp2Stream } from 'node:http2';
 import { isPushedRequest } from './is-pushed-request';
+import { HINTED_OUTCOMES, type PushOutcome } from './push-outcome';
+import type { NormalizedPush } from './push-resource.interface';
 
 /**
- * What this module knows about one request being handled: its stream, whether it was itself pushed, and
- * which resources were promised for its response. Created per request by a Fastify hook and found again
- * through AsyncLocalStorage, so PushService stays a singleton.
+ * What this module knows about one request being handled: its stream, whether it was itself pushed, what
+ * was promised for its response and which preload links it owes the client instead. Created per request
+ * by a Fastify hook and found again through AsyncLocalStorage, so PushService stays a singleton.
  */
 export class PushContext {
   /** The client's HTTP/2 stream; undefined over HTTP/1.1. */
   readonly stream: ServerHttp2Stream | undefined;
   /** Pushed requests cannot push again (RFC 9113 §8.4: no push on a pushed stream). */
   readonly pushed: boolean;
-  /** De-duplication keys of the resources already promised (or skipped as duplicates) for this response. */
+  /** True once this response's 103 Early Hints went out (at most one per response). */
+  earlyHintsSent = false;
+  /** De-duplication keys (method, scheme, authority, path, query) of the resources promised so far. */
   private promisedKeys: Set<string> | undefined;
+  /** `Link` values of resources that could not be pushed, to be hinted instead. */
+  hintLinks: string[] | undefined;
+  /** `Link` values of resources that were pushed (sent with `nopush` when asked for). */
+  pushedLinks: string[] | undefined;
 
   constructor(
     readonly request: FastifyRequest,
@@ -32,11 +40,18 @@ export class PushContext {
     return this.promisedKeys?.size ?? 0;
   }
 
-  /** Records a resource for this response; false when it was promised already. */
-  claim(key: string): boolean {
-    this.promisedKeys ??= new Set();
-    if (this.promisedKeys.has(key)) return false;
-    this.promisedKeys.add(key);
-    return true;
+  isPromised(key: string): boolean {
+    return this.promisedKeys?.has(key) ?? false;
+  }
+
+  markPromised(key: string): void {
+    (this.promisedKeys ??= new Set()).add(key);
+  }
+
+  /** Remembers what became of a push, for the preload links of the response. */
+  record(push: NormalizedPush, outcome: PushOutcome): void {
+    if (push.link === undefined) return;
+    if (outcome === 'promised') (this.pushedLinks ??= []).push(push.link);
+    else if (HINTED_OUTCOMES.has(outcome) && !this.hintLinks?.includes(push.link)) (this.hintLinks ??= []).push(push.link);
   }
 }

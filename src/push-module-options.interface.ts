@@ -16,6 +16,22 @@ export interface PushModuleOptions {
    * `host`/`port` options. A `host` entry allows any port.
    */
   authorities?: string[];
+  /**
+   * What a resource that cannot be pushed (HTTP/1.1, push disabled by the client, a push limit reached)
+   * becomes instead; `false` turns all of it off.
+   * - `earlyHints` (default true): one 103 Early Hints response with a `Link: <...>; rel=preload` per such
+   *   resource — for `@Push()` resources before the handler runs.
+   * - `linkHeader` (default true): the same links on the final response.
+   * - `nopush` (default false): also link the resources that *were* pushed, marked `nopush`, so that a
+   *   proxy in front does not push them again.
+   */
+  fallback?: false | PreloadFallbackOptions;
+}
+
+export interface PreloadFallbackOptions {
+  earlyHints?: boolean;
+  linkHeader?: boolean;
+  nopush?: boolean;
 }
 
 /** Options after defaults were applied and checked once, at module creation. */
@@ -23,4 +39,5 @@ export interface ResolvedPushOptions {
   readonly maxPushesPerRequest: number;
   readonly inheritHeaders: readonly string[];
   readonly authorities: readonly { host: string; port?: number }[];
+  readonly fallback: Readonly<Required<PreloadFallbackOptions>>;
 }

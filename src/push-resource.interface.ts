@@ -17,11 +17,20 @@ export interface PushOptions {
   qs?: string;
 }
 
+/** The `as` of a preload link (the request destination the browser will use the resource for). */
+export type PreloadAs = 'style' | 'script' | 'font' | 'image' | 'fetch' | 'document' | 'audio' | 'video' | 'track' | 'worker';
+
 /** One resource given to `@Push()`. */
 export interface PushResource extends PushOptions {
   /** Absolute path (`/static/style.css`), case sensitive, without query string. */
   path: string;
   headers?: PushHeaders;
+  /** For the preload fallback: the link's `as`; inferred from the extension or `accept` when left out. */
+  as?: PreloadAs;
+  /** For the preload fallback: the link's `type` (a MIME type). */
+  type?: string;
+  /** For the preload fallback: the link's `crossorigin` (fonts and fetches need it; inferred for them). */
+  crossorigin?: true | 'anonymous' | 'use-credentials';
 }
 
 /** A resource after validation: what the issuer works with. */
@@ -33,4 +42,9 @@ export interface NormalizedPush {
   readonly host?: string;
   readonly port?: number;
   readonly headers: Readonly<Record<string, string | string[]>>;
+  /**
+   * `Link` value preloading this resource (`</a.css>; rel=preload; as=style`), built once at validation;
+   * undefined when it cannot be hinted (HEAD, or another scheme/host/port than the current request's).
+   */
+  readonly link?: string;
 }

@@ -6,7 +6,8 @@
 import { DEFAULT_INHERITED_HEADERS, DEFAULT_MAX_PUSHES_PER_REQUEST } from './push.constants';
 import { PushValidationError } from './push.errors';
 import type { PushModuleOptions, ResolvedPushOptions } from './push-module-options.interface';
-import type { NormalizedPush, PushHeaders, PushMethod, PushOptions, PushResource } from './push-resource.interface';
+import type { NormalizedPush, PreloadAs, PushHeaders, PushMethod, PushOptions, PushResource } from './push-resource.interface';
+import { inferPreloadAs, preloadLink } from './preload-link';
 
 const MAX_PATH_LENGTH = 8192;
 const MAX_VALUE_LENGTH = 8192;
@@ -25,7 +26,12 @@ const IPV6_LITERAL = /^\[[0-9a-f:.]{2,45}\]$/;
 const METHODS: ReadonlySet<string> = new Set<PushMethod>(['GET', 'HEAD']);
 const SCHEMES: ReadonlySet<string> = new Set(['http', 'https']);
 const OPTION_KEYS: ReadonlySet<string> = new Set(['method', 'scheme', 'host', 'port', 'qs']);
-const RESOURCE_KEYS: ReadonlySet<string> = new Set([...OPTION_KEYS, 'path', 'headers']);
+const HINT_KEYS: ReadonlySet<string> = new Set(['as', 'type', 'crossorigin']);
+const RESOURCE_KEYS: ReadonlySet<string> = new Set([...OPTION_KEYS, ...HINT_KEYS, 'path', 'headers']);
+const PRELOAD_AS: ReadonlySet<string> = new Set<PreloadAs>(
+  ['style', 'script', 'font', 'image', 'fetch', 'document', 'audio', 'video', 'track', 'worker'],
+);
+const MIME_TYPE = /^[a-z0-9!#$&^_.+-]{1,64}\/[a-z0-9!#$&^_.+-]{1,64}$/;
 
 /** Connection-specific headers (RFC 9113 §8.2.2) and `host`, which `:authority` replaces. */
 const CONNECTION_HEADERS: ReadonlySet<string> = new Set([
@@ -194,8 +200,28 @@ function checkKeys(value: Record<string, unknown>, allowed: ReadonlySet<string>,
   }
 }
 
-/** `PushService.push(path, headers, opts)`, checked and normalized. */
-export function normalizePush(path: unknown, headers?: PushHeaders, opts?: PushOptions): NormalizedPush {
+/** Preload attributes of a `@Push()` resource, for the early-hints / `Link` fallback. */
+interface PreloadHints {
+  as?: unknown;
+  type?: unknown;
+  crossorigin?: unknown;
+}
+
+function validateHints(hints: PreloadHints): { as?: PreloadAs; type?: string; crossorigin?: true | 'anonymous' | 'use-credentials' } {
+  if (hints.as !== undefined && (typeof hints.as !== 'string' || !PRELOAD_AS.has(hints.as))) {
+    invalid('ERR_PUSH_INVALID_OPTION', `Invalid preload "as" ${show(hints.as)}: use one of ${[...PRELOAD_AS].join(', ')}.`);
+  }
+  if (hints.type !== undefined && (typeof hints.type !== 'string' || !MIME_TYPE.test(hints.type))) {
+    invalid('ERR_PUSH_INVALID_OPTION', `Invalid preload "type" ${show(hints.type)}: give a lowercase MIME type such as "font/woff2".`);
+  }
+  const cors = hints.crossorigin;
+  if (cors !== undefined && cors !== true && cors !== 'anonymous' && cors !== 'use-credentials') {
+    invalid('ERR_PUSH_INVALID_OPTION', `Invalid preload "crossorigin" ${show(cors)}: use true, "anonymous" or "use-credentials".`);
+  }
+  return { as: hints.as as PreloadAs | undefined, type: hints.type as string | undefined, crossorigin: cors };
+}
+
+function normalize(path: unknown, headers: unknown, opts: unknown, hints: PreloadHints): NormalizedPush {
   const validPath = validatePath(path);
   const validHeaders = validateHeaders(headers);
   if (opts !== undefined && !isPlainObject(opts)) {
@@ -203,26 +229,41 @@ export function normalizePush(path: unknown, headers?: PushHeaders, opts?: PushO
   }
   const o: Record<string, unknown> = opts ?? {};
   checkKeys(o, OPTION_KEYS, 'push option');
+  const method = validateMethod(o.method);
+  const qs = validateQs(o.qs);
+  const { as, type, crossorigin } = validateHints(hints);
+  const sameOrigin = o.scheme === undefined && o.host === undefined && o.port === undefined;
+  const accept = validHeaders.accept;
+  const url = qs ? `${validPath}?${qs}` : validPath;
   return {
-    method: validateMethod(o.method),
+    method,
     path: validPath,
-    qs: validateQs(o.qs),
+    qs,
     scheme: o.scheme === undefined ? undefined : validateScheme(o.scheme),
     host: o.host === undefined ? undefined : validateHost(o.host),
     port: o.port === undefined ? undefined : validatePort(o.port),
     headers: validHeaders,
+    // Only GET resources of the current authority can be hinted with a relative link.
+    link: method === 'GET' && sameOrigin
+      ? preloadLink(url, inferPreloadAs(validPath, typeof accept === 'string' ? accept : undefined, as), type, crossorigin)
+      : undefined,
   };
 }
 
-/** A `@Push()` argument: a path, or `{ path, headers?, ...opts }`. */
+/** `PushService.push(path, headers, opts)`, checked and normalized. */
+export function normalizePush(path: unknown, headers?: PushHeaders, opts?: PushOptions): NormalizedPush {
+  return normalize(path, headers, opts, {});
+}
+
+/** A `@Push()` argument: a path, or `{ path, headers?, ...opts, as?, type?, crossorigin? }`. */
 export function normalizeResource(resource: unknown): NormalizedPush {
   if (typeof resource === 'string') return normalizePush(resource);
   if (!isPlainObject(resource)) {
     invalid('ERR_PUSH_INVALID_PATH', `A pushed resource is a path string or { path, headers?, ...options }, got ${show(resource)}.`);
   }
   checkKeys(resource, RESOURCE_KEYS, 'push resource field');
-  const { path, headers, ...opts } = resource as unknown as PushResource;
-  return normalizePush(path, headers, opts);
+  const { path, headers, as, type, crossorigin, ...opts } = resource as unknown as PushResource;
+  return normalize(path, headers, opts, { as, type, crossorigin });
 }
 
 /** Splits `host[:port]` (or `[v6]:port`) as found in `:authority`; undefined when it is not one. */
@@ -271,5 +312,19 @@ export function resolvePushOptions(options: PushModuleOptions = {}): ResolvedPus
       return invalidModuleOption(`PushModule option "authorities" has ${show(entry)}: not a valid host name.`);
     }
   });
-  return { maxPushesPerRequest: max, inheritHeaders: [...inheritHeaders], authorities };
+  return { maxPushesPerRequest: max, inheritHeaders: [...inheritHeaders], authorities, fallback: resolveFallback(options.fallback) };
+}
+
+function resolveFallback(fallback: PushModuleOptions['fallback']): ResolvedPushOptions['fallback'] {
+  if (fallback === false) return { earlyHints: false, linkHeader: false, nopush: false };
+  if (fallback !== undefined && !isPlainObject(fallback)) {
+    invalidModuleOption('PushModule option "fallback" must be false or { earlyHints?, linkHeader?, nopush? }.');
+  }
+  const resolved = { earlyHints: true, linkHeader: true, nopush: false, ...fallback };
+  for (const [key, value] of Object.entries(resolved)) {
+    if (!['earlyHints', 'linkHeader', 'nopush'].includes(key) || typeof value !== 'boolean') {
+      invalidModuleOption(`PushModule option "fallback.${key}" is not a known boolean option (earlyHints, linkHeader, nopush).`);
+    }
+  }
+  return resolved;
 }

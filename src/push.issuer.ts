@@ -4,6 +4,7 @@ import { CREDENTIAL_HEADERS, RESOLVED_PUSH_OPTIONS } from './push.constants';
 import { PushAfterResponseError, PushValidationError } from './push.errors';
 import type { PushContext } from './push-context';
 import type { ResolvedPushOptions } from './push-module-options.interface';
+import type { PushOutcome } from './push-outcome';
 import type { NormalizedPush } from './push-resource.interface';
 import { formatAuthority, parseAuthority } from './push-validation';
 import type { PushedRequestDispatcher } from './pushed-request.dispatcher';
@@ -34,31 +35,44 @@ export class PushIssuer {
     this.dispatcher = dispatcher;
   }
 
-  /** Promises `push` on the context's stream. True when a PUSH_PROMISE was issued, false when skipped. */
-  issue(context: PushContext, push: NormalizedPush): boolean {
+  /** False until the Fastify hooks are installed (no HTTP app, or not Fastify): pushes then do nothing. */
+  get active(): boolean {
+    return this.dispatcher !== undefined;
+  }
+
+  /**
+   * Promises `push` on the context's stream and records the outcome on the context. Throws for the
+   * application's errors; every other reason not to push is an outcome.
+   */
+  issue(context: PushContext, push: NormalizedPush): PushOutcome {
     if (context.responseStarted) throw new PushAfterResponseError(push.path);
     const target = this.resolveTarget(context, push);
+    const outcome = this.promise(context, push, target);
+    context.record(push, outcome);
+    return outcome;
+  }
+
+  private promise(context: PushContext, push: NormalizedPush, target: PushTarget): PushOutcome {
     const stream = context.stream;
-    const skip = (reason: string): false => {
-      this.logger.debug(`push ${push.path} skipped: ${reason}`);
-      return false;
+    const skip = (outcome: PushOutcome, reason: string): PushOutcome => {
+      this.logger.debug(`push ${push.path} not promised (${outcome}): ${reason}`);
+      return outcome;
     };
-    if (!stream || !this.dispatcher) return skip('not an HTTP/2 request');
-    if (context.pushed) return skip('pushed requests cannot push');
-    if (stream.destroyed || stream.closed) return skip('the client closed the stream');
-    if (!stream.pushAllowed) return skip('the client disabled push');
+    if (!stream || !this.dispatcher) return skip('http1', 'not an HTTP/2 request');
+    if (context.pushed) return skip('nested', 'pushed requests cannot push');
+    if (stream.destroyed || stream.closed) return skip('closed', 'the client closed the stream');
+    if (!stream.pushAllowed) return skip('disabled', 'the client disabled push');
     if (context.promisedCount >= this.options.maxPushesPerRequest) {
-      return skip(`maxPushesPerRequest (${this.options.maxPushesPerRequest}) reached`);
+      return skip('limit', `maxPushesPerRequest (${this.options.maxPushesPerRequest}) reached`);
     }
     const path = push.qs ? `${push.path}?${push.qs}` : push.path;
-    if (!context.claim(`${push.method} ${target.scheme}://${target.authority}${path}`)) {
-      return skip('already promised for this response');
-    }
+    const key = `${push.method} ${target.scheme}://${target.authority}${path}`;
+    if (context.isPromised(key)) return skip('duplicate', 'already promised for this response');
     const session = stream.session;
-    if (!session) return skip('the connection is closed');
+    if (!session) return skip('closed', 'the connection is closed');
     const open = this.openPushes.get(session) ?? 0;
     if (open >= (session.remoteSettings.maxConcurrentStreams ?? Infinity)) {
-      return skip('the client\'s SETTINGS_MAX_CONCURRENT_STREAMS reached');
+      return skip('limit', 'the client\'s SETTINGS_MAX_CONCURRENT_STREAMS reached');
     }
     const headers = this.requestHeaders(context, push, target, path);
     // Counted from the promise on, so pushes issued in one tick cannot overshoot the client's limit.
@@ -76,9 +90,10 @@ export class PushIssuer {
     } catch (error) {
       // The connection went away between our checks and the frame (GOAWAY, RST, settings change).
       this.release(session);
-      return skip((error as Error).message);
+      return skip('failed', (error as Error).message);
     }
-    return true;
+    context.markPromised(key);
+    return 'promised';
   }
 
   private resolveTarget(context: PushContext, push: NormalizedPush): PushTarget {

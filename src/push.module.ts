@@ -4,6 +4,7 @@ import { RESOLVED_PUSH_OPTIONS } from './push.constants';
 import { PushContextHooks } from './push-context.hooks';
 import { PushInterceptor } from './push.interceptor';
 import { PushIssuer } from './push.issuer';
+import { PreloadFallback } from './preload-fallback';
 import { ConfigurablePushModule, PUSH_MODULE_OPTIONS, PUSH_OPTIONS_TYPE } from './push.module-definition';
 import { PushService } from './push.service';
 import { resolvePushOptions } from './push-validation';
@@ -16,6 +17,7 @@ import { resolvePushOptions } from './push-validation';
   providers: [
     { provide: RESOLVED_PUSH_OPTIONS, useFactory: resolvePushOptions, inject: [PUSH_MODULE_OPTIONS] },
     PushIssuer,
+    PreloadFallback,
     PushService,
     PushContextHooks,
     { provide: APP_INTERCEPTOR, useClass: PushInterceptor },

@@ -4,6 +4,7 @@ import { pushContextStorage } from './push-context.storage';
 import type { PushHeaders, PushOptions } from './push-resource.interface';
 import { normalizePush } from './push-validation';
 import { PushIssuer } from './push.issuer';
+import { PreloadFallback } from './preload-fallback';
 
 /**
  * Pushes resources from code that runs while a request is handled, like Cowboy's `cowboy_req:push/4`.
@@ -11,20 +12,29 @@ import { PushIssuer } from './push.issuer';
  */
 @Injectable()
 export class PushService {
-  constructor(private readonly issuer: PushIssuer) {}
+  constructor(
+    private readonly issuer: PushIssuer,
+    private readonly fallback: PreloadFallback,
+  ) {}
 
   /**
    * Promises `path` to the client now, before the response's headers. `headers` are the request headers
    * the client would send for it (lowercase names); `opts` change method (GET/HEAD), scheme, host, port
    * and query string. Safe to call over HTTP/1.1 or when the client disabled push: it then does nothing.
    * Throws a PushError for invalid input, an unknown authority, after the response was sent, or outside a
-   * request. Returns true when a PUSH_PROMISE was issued; the result can be ignored.
+   * request. Returns true when a PUSH_PROMISE was issued; the result can be ignored. A resource that
+   * cannot be pushed is hinted instead (see the `fallback` option).
    */
   push(path: string, headers?: PushHeaders, opts?: PushOptions): boolean {
     const resource = normalizePush(path, headers, opts);
     const context = pushContextStorage.getStore();
-    if (!context) throw new PushOutsideRequestError();
-    return this.issuer.issue(context, resource);
+    if (!context) {
+      if (!this.issuer.active) return false; // No Fastify HTTP app (e.g. a unit test): nothing to push to.
+      throw new PushOutsideRequestError();
+    }
+    const outcome = this.issuer.issue(context, resource);
+    if (outcome !== 'promised') this.fallback.scheduleEarlyHints(context);
+    return outcome === 'promised';
   }
 
   /** True when a push made now could be promised: HTTP/2, push enabled, not a pushed request, not too late. */

@@ -17,6 +17,7 @@ describe('normalizePush', () => {
   it('defaults to GET, no query string, no header and the current scheme/authority', () => {
     expect(normalizePush('/static/style.css')).toEqual({
       method: 'GET', path: '/static/style.css', qs: '', scheme: undefined, host: undefined, port: undefined, headers: {},
+      link: '</static/style.css>; rel=preload; as=style',
     });
   });
 
@@ -28,6 +29,7 @@ describe('normalizePush', () => {
     ).toEqual({
       method: 'HEAD', path: '/Static/A%20b.CSS', qs: 'v=1&x=%2F', scheme: 'https', host: 'cdn.example.com', port: 8443,
       headers: { accept: 'text/css', cookie: ['a=1', 'b=2'] },
+      link: undefined,
     });
   });
 
@@ -141,6 +143,7 @@ describe('resolvePushOptions', () => {
       maxPushesPerRequest: 16,
       inheritHeaders: ['cookie', 'authorization', 'user-agent', 'accept-language', 'accept-encoding'],
       authorities: [],
+      fallback: { earlyHints: true, linkHeader: true, nopush: false },
     });
     expect(resolvePushOptions({ authorities: ['cdn.test', 'a.test:8443'] }).authorities).toEqual([
       { host: 'cdn.test', port: undefined },

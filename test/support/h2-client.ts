@@ -13,7 +13,7 @@ export interface PageResponse {
   headers: http2.IncomingHttpHeaders;
   body: string;
   pushes: PushedResponse[];
-  /** Client-side order of events: `promise <path>` and `response`. */
+  /** Client-side order of events: `promise <path>`, `interim <status>` (e.g. 103) and `response`. */
   events: string[];
 }
 
@@ -57,6 +57,7 @@ export function fetchWithPushes(
     let responseHeaders: http2.IncomingHttpHeaders = {};
     let body = '';
     request.setEncoding('utf8');
+    request.on('headers', (h) => events.push(`interim ${h[':status']}`));
     request.on('response', (h) => {
       events.push('response');
       status = Number(h[':status']);

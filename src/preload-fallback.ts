@@ -1,0 +1,50 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { RESOLVED_PUSH_OPTIONS } from './push.constants';
+import type { PushContext } from './push-context';
+import type { ResolvedPushOptions } from './push-module-options.interface';
+
+/**
+ * What browsers get instead of a push they refuse (HTTP/1.1, SETTINGS_ENABLE_PUSH=0, limits): one
+ * 103 Early Hints response with a preload `Link` per resource, as early as possible, and the same links on
+ * the final response (which CDNs and proxies turn into hints or pushes of their own).
+ */
+@Injectable()
+export class PreloadFallback {
+  private readonly logger = new Logger('PushModule');
+
+  constructor(@Inject(RESOLVED_PUSH_OPTIONS) private readonly options: ResolvedPushOptions) {}
+
+  /** Whether the final response needs the onSend hook at all. */
+  get addsLinkHeader(): boolean {
+    return this.options.fallback.linkHeader || this.options.fallback.nopush;
+  }
+
+  /** Sends this response's one 103 with every hint so far, unless disabled, already sent or too late. */
+  sendEarlyHints(context: PushContext): void {
+    if (!this.options.fallback.earlyHints || context.earlyHintsSent || !context.hintLinks || context.responseStarted) return;
+    context.earlyHintsSent = true;
+    try {
+      context.reply.raw.writeEarlyHints({ link: context.hintLinks });
+    } catch (error) {
+      this.logger.debug(`early hints not sent: ${(error as Error).message}`);
+    }
+  }
+
+  /** For pushes asked while the handler runs: the hints of one tick go out together, in one 103. */
+  scheduleEarlyHints(context: PushContext): void {
+    if (!this.options.fallback.earlyHints || context.earlyHintsSent || !context.hintLinks) return;
+    queueMicrotask(() => this.sendEarlyHints(context));
+  }
+
+  /** Adds the preload links to the final response, after any `Link` the application set itself. */
+  addLinkHeader(context: PushContext, reply: FastifyReply): void {
+    const links: string[] = [];
+    if (this.options.fallback.linkHeader && context.hintLinks) links.push(...context.hintLinks);
+    if (this.options.fallback.nopush && context.pushedLinks) for (const link of context.pushedLinks) links.push(`${link}; nopush`);
+    if (links.length === 0) return;
+    const existing = reply.getHeader('link');
+    const values = existing === undefined ? [] : Array.isArray(existing) ? existing.map(String) : [String(existing)];
+    reply.header('link', [...values, ...links].join(', '));
+  }
+}

@@ -1,0 +1,59 @@
+import type { PreloadAs } from './push-resource.interface';
+
+/** Extension → `as`, for resources that name neither `as` nor an `accept` header. */
+const AS_BY_EXTENSION: Readonly<Record<string, PreloadAs>> = {
+  css: 'style',
+  js: 'script',
+  mjs: 'script',
+  woff2: 'font',
+  woff: 'font',
+  ttf: 'font',
+  otf: 'font',
+  png: 'image',
+  jpg: 'image',
+  jpeg: 'image',
+  gif: 'image',
+  webp: 'image',
+  avif: 'image',
+  svg: 'image',
+  ico: 'image',
+  json: 'fetch',
+  vtt: 'track',
+};
+
+function asFromAccept(accept: string): PreloadAs | undefined {
+  if (accept.startsWith('text/css')) return 'style';
+  if (/^(?:text|application)\/(?:javascript|ecmascript)/.test(accept)) return 'script';
+  if (accept.startsWith('image/')) return 'image';
+  if (accept.startsWith('font/')) return 'font';
+  if (accept.startsWith('application/json')) return 'fetch';
+  return undefined;
+}
+
+/** `as` for a path: explicit, else from the `accept` header, else from the extension, else `fetch`. */
+export function inferPreloadAs(path: string, accept: string | undefined, given?: PreloadAs): PreloadAs {
+  if (given) return given;
+  const fromAccept = accept === undefined ? undefined : asFromAccept(accept);
+  if (fromAccept) return fromAccept;
+  const extension = /\.([a-z0-9]+)$/i.exec(path)?.[1]?.toLowerCase();
+  return (extension && AS_BY_EXTENSION[extension]) || 'fetch';
+}
+
+/**
+ * A `Link` value that preloads `url` (already validated: no `>`, CR, LF or other character that could end
+ * the link or the header). Fonts and fetches are CORS requests, so their preloads need `crossorigin` to be
+ * reused by the page.
+ */
+export function preloadLink(
+  url: string,
+  as: PreloadAs,
+  type?: string,
+  crossorigin?: true | 'anonymous' | 'use-credentials',
+): string {
+  let link = `<${url}>; rel=preload; as=${as}`;
+  if (type) link += `; type="${type}"`;
+  const cors = crossorigin ?? (as === 'font' || as === 'fetch' ? true : undefined);
+  if (cors === true || cors === 'anonymous') link += '; crossorigin';
+  else if (cors === 'use-credentials') link += '; crossorigin=use-credentials';
+  return link;
+}
