@@ -37,7 +37,10 @@ export class PreloadFallback {
     queueMicrotask(() => this.sendEarlyHints(context));
   }
 
-  /** Adds the preload links to the final response, after any `Link` the application set itself. */
+  /**
+   * Adds the preload links to the final response, after any `Link` the application set itself (a
+   * resource it already links is not linked twice).
+   */
   addLinkHeader(context: PushContext, reply: FastifyReply): void {
     const links: string[] = [];
     if (this.options.fallback.linkHeader && context.hintLinks) links.push(...context.hintLinks);
@@ -45,6 +48,8 @@ export class PreloadFallback {
     if (links.length === 0) return;
     const existing = reply.getHeader('link');
     const values = existing === undefined ? [] : Array.isArray(existing) ? existing.map(String) : [String(existing)];
-    reply.header('link', [...values, ...links].join(', '));
+    const already = values.join(', ');
+    const added = links.filter((link) => !already.includes(link.slice(0, link.indexOf('>') + 1)));
+    if (added.length > 0) reply.header('link', [...values, ...added].join(', '));
   }
 }

@@ -6,6 +6,7 @@ import { PushContext } from './push-context';
 import { pushContextStorage } from './push-context.storage';
 import { PushIssuer } from './push.issuer';
 import { PreloadFallback } from './preload-fallback';
+import { LinkHeaderPusher } from './link-header.pusher';
 import { PushedRequestDispatcher, type FastifyRouting } from './pushed-request.dispatcher';
 
 type RequestWithContext = FastifyRequest & { [PUSH_CONTEXT]?: PushContext };
@@ -13,7 +14,7 @@ type RequestWithContext = FastifyRequest & { [PUSH_CONTEXT]?: PushContext };
 /**
  * Registers, on the application's Fastify instance, what the module needs: a context per request that
  * PushService finds through AsyncLocalStorage, Fastify's router for serving pushed streams, and (with the
- * `Link` fallback) an onSend hook adding preload links to the final response.
+ * `Link` fallback or `pushLinkHeaders`) an onSend hook that reads and writes the final `Link` header.
  */
 @Injectable()
 export class PushContextHooks implements OnModuleInit {
@@ -23,6 +24,7 @@ export class PushContextHooks implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
     private readonly issuer: PushIssuer,
     private readonly fallback: PreloadFallback,
+    private readonly linkPusher: LinkHeaderPusher,
   ) {}
 
   onModuleInit(): void {
@@ -37,10 +39,14 @@ export class PushContextHooks implements OnModuleInit {
     fastify.addHook('onRequest', enterNewContext);
     // Body parsing resumes in the connection's async context: enter the request's context again.
     fastify.addHook('preHandler', reenterContext);
-    if (this.fallback.addsLinkHeader) {
+    // Only when a feature needs it: routes that push nothing should not pay for a hook.
+    if (this.fallback.addsLinkHeader || this.linkPusher.enabled) {
       fastify.addHook('onSend', (request, reply, payload, done) => {
         const context = pushContextOf(request);
-        if (context) this.fallback.addLinkHeader(context, reply);
+        if (context) {
+          if (this.linkPusher.enabled) this.linkPusher.pushLinked(context, reply);
+          this.fallback.addLinkHeader(context, reply);
+        }
         done(null, payload);
       });
     }

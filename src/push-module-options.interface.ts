@@ -1,3 +1,5 @@
+import type { PushEvent } from './push-event.interface';
+
 export interface PushModuleOptions {
   /**
    * Most resources promised for one response; further pushes are skipped (logged at debug level).
@@ -26,6 +28,19 @@ export interface PushModuleOptions {
    *   proxy in front does not push them again.
    */
   fallback?: false | PreloadFallbackOptions;
+  /**
+   * How many resources to remember per HTTP/2 connection so that none is pushed twice on it (a cancelled
+   * push is forgotten again). Default 256; 0 turns the diary off.
+   */
+  diarySize?: number;
+  /**
+   * Push the same-origin resources that a response's own `Link: <...>; rel=preload` header names (set by a
+   * handler, `@Header()`, an interceptor or a Fastify hook), except links marked `nopush`, as h2o and
+   * Apache mod_http2 do. Same validation and limits as `@Push()`; an invalid link is skipped. Default false.
+   */
+  pushLinkHeaders?: boolean;
+  /** Called with every push event (also available as `PushMonitor.events$`). Must not throw. */
+  onPush?: (event: PushEvent) => void;
 }
 
 export interface PreloadFallbackOptions {
@@ -40,4 +55,7 @@ export interface ResolvedPushOptions {
   readonly inheritHeaders: readonly string[];
   readonly authorities: readonly { host: string; port?: number }[];
   readonly fallback: Readonly<Required<PreloadFallbackOptions>>;
+  readonly diarySize: number;
+  readonly pushLinkHeaders: boolean;
+  readonly onPush?: (event: PushEvent) => void;
 }

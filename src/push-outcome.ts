@@ -10,6 +10,8 @@ export type PushOutcome =
   | 'limit'
   /** The same resource was already promised for this response. */
   | 'duplicate'
+  /** The same resource was already pushed on this connection (see `diarySize`). */
+  | 'cached'
   /** Asked from a pushed request, which cannot push (RFC 9113 §8.4). */
   | 'nested'
   /** The client already closed the stream or the connection. */

@@ -3,7 +3,7 @@
  * `PushService.push()` (per call) and the module options (once, at start-up). A rejected input throws a
  * PushValidationError naming what was wrong and how to fix it; nothing invalid ever reaches Node's http2.
  */
-import { DEFAULT_INHERITED_HEADERS, DEFAULT_MAX_PUSHES_PER_REQUEST } from './push.constants';
+import { DEFAULT_DIARY_SIZE, DEFAULT_INHERITED_HEADERS, DEFAULT_MAX_PUSHES_PER_REQUEST } from './push.constants';
 import { PushValidationError } from './push.errors';
 import type { PushModuleOptions, ResolvedPushOptions } from './push-module-options.interface';
 import type { NormalizedPush, PreloadAs, PushHeaders, PushMethod, PushOptions, PushResource } from './push-resource.interface';
@@ -312,7 +312,22 @@ export function resolvePushOptions(options: PushModuleOptions = {}): ResolvedPus
       return invalidModuleOption(`PushModule option "authorities" has ${show(entry)}: not a valid host name.`);
     }
   });
-  return { maxPushesPerRequest: max, inheritHeaders: [...inheritHeaders], authorities, fallback: resolveFallback(options.fallback) };
+  const diarySize = options.diarySize ?? DEFAULT_DIARY_SIZE;
+  if (!Number.isInteger(diarySize) || diarySize < 0) {
+    invalidModuleOption(`PushModule option "diarySize" must be an integer >= 0, got ${show(diarySize)}.`);
+  }
+  if (options.onPush !== undefined && typeof options.onPush !== 'function') {
+    invalidModuleOption('PushModule option "onPush" must be a function taking a PushEvent.');
+  }
+  return {
+    maxPushesPerRequest: max,
+    inheritHeaders: [...inheritHeaders],
+    authorities,
+    fallback: resolveFallback(options.fallback),
+    diarySize,
+    pushLinkHeaders: options.pushLinkHeaders === true,
+    onPush: options.onPush,
+  };
 }
 
 function resolveFallback(fallback: PushModuleOptions['fallback']): ResolvedPushOptions['fallback'] {

@@ -18,6 +18,8 @@ export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['cookie', 'autho
 
 export const DEFAULT_MAX_PUSHES_PER_REQUEST = 16;
 
+export const DEFAULT_DIARY_SIZE = 256;
+
 /** Provider token of the module options after defaults and checks (ResolvedPushOptions). */
 export const RESOLVED_PUSH_OPTIONS = Symbol('nestjs-http2-push:resolved-options');
 

@@ -2,12 +2,14 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { constants as h2, type Http2Session, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { CREDENTIAL_HEADERS, RESOLVED_PUSH_OPTIONS } from './push.constants';
 import { PushAfterResponseError, PushValidationError } from './push.errors';
+import { PushConnections } from './push-connections';
 import type { PushContext } from './push-context';
+import { PushMonitor } from './push.monitor';
 import type { ResolvedPushOptions } from './push-module-options.interface';
-import type { PushOutcome } from './push-outcome';
+import { HINTED_OUTCOMES, type PushOutcome } from './push-outcome';
 import type { NormalizedPush } from './push-resource.interface';
 import { formatAuthority, parseAuthority } from './push-validation';
-import type { PushedRequestDispatcher } from './pushed-request.dispatcher';
+import type { PushedRequestDispatcher, PushedResponse } from './pushed-request.dispatcher';
 
 /** Where a push goes, once the current request's scheme and authority filled in what the caller left out. */
 interface PushTarget {
@@ -25,11 +27,17 @@ interface PushTarget {
 @Injectable()
 export class PushIssuer {
   private readonly logger = new Logger('PushModule');
-  /** Pushed streams still open per session, to respect the client's SETTINGS_MAX_CONCURRENT_STREAMS. */
-  private readonly openPushes = new WeakMap<Http2Session, number>();
+  private readonly connections: PushConnections;
   private dispatcher: PushedRequestDispatcher | undefined;
+  private readonly hints: boolean;
 
-  constructor(@Inject(RESOLVED_PUSH_OPTIONS) private readonly options: ResolvedPushOptions) {}
+  constructor(
+    @Inject(RESOLVED_PUSH_OPTIONS) private readonly options: ResolvedPushOptions,
+    private readonly monitor: PushMonitor,
+  ) {
+    this.connections = new PushConnections(options.diarySize);
+    this.hints = options.fallback.earlyHints || options.fallback.linkHeader;
+  }
 
   useDispatcher(dispatcher: PushedRequestDispatcher): void {
     this.dispatcher = dispatcher;
@@ -47,52 +55,52 @@ export class PushIssuer {
   issue(context: PushContext, push: NormalizedPush): PushOutcome {
     if (context.responseStarted) throw new PushAfterResponseError(push.path);
     const target = this.resolveTarget(context, push);
-    const outcome = this.promise(context, push, target);
+    const url = push.qs ? `${push.path}?${push.qs}` : push.path;
+    const outcome = this.promise(context, push, target, url);
     context.record(push, outcome);
+    if (outcome !== 'promised') {
+      if (outcome !== 'failed') this.monitor.emit({ type: 'refused', path: url, reason: outcome });
+      if (this.hints && push.link !== undefined && HINTED_OUTCOMES.has(outcome)) this.monitor.countHints(1);
+    }
     return outcome;
   }
 
-  private promise(context: PushContext, push: NormalizedPush, target: PushTarget): PushOutcome {
+  private promise(context: PushContext, push: NormalizedPush, target: PushTarget, url: string): PushOutcome {
     const stream = context.stream;
-    const skip = (outcome: PushOutcome, reason: string): PushOutcome => {
-      this.logger.debug(`push ${push.path} not promised (${outcome}): ${reason}`);
-      return outcome;
-    };
-    if (!stream || !this.dispatcher) return skip('http1', 'not an HTTP/2 request');
-    if (context.pushed) return skip('nested', 'pushed requests cannot push');
-    if (stream.destroyed || stream.closed) return skip('closed', 'the client closed the stream');
-    if (!stream.pushAllowed) return skip('disabled', 'the client disabled push');
-    if (context.promisedCount >= this.options.maxPushesPerRequest) {
-      return skip('limit', `maxPushesPerRequest (${this.options.maxPushesPerRequest}) reached`);
-    }
-    const path = push.qs ? `${push.path}?${push.qs}` : push.path;
-    const key = `${push.method} ${target.scheme}://${target.authority}${path}`;
-    if (context.isPromised(key)) return skip('duplicate', 'already promised for this response');
+    if (!stream || !this.dispatcher) return 'http1';
+    if (context.pushed) return 'nested';
+    // Node closes the session on the client's GOAWAY; a push attempt then would destroy the page's stream.
+    if (stream.destroyed || stream.closed || !stream.session || stream.session.closed || stream.session.destroyed) return 'closed';
+    if (!stream.pushAllowed) return 'disabled';
+    const key = `${push.method} ${target.scheme}://${target.authority}${url}`;
+    if (context.isPromised(key)) return 'duplicate';
     const session = stream.session;
-    if (!session) return skip('closed', 'the connection is closed');
-    const open = this.openPushes.get(session) ?? 0;
-    if (open >= (session.remoteSettings.maxConcurrentStreams ?? Infinity)) {
-      return skip('limit', 'the client\'s SETTINGS_MAX_CONCURRENT_STREAMS reached');
-    }
-    const headers = this.requestHeaders(context, push, target, path);
+    if (this.connections.wasPushed(session, key)) return 'cached';
+    if (context.promisedCount >= this.options.maxPushesPerRequest) return 'limit';
+    if (this.connections.openPushes(session) >= (session.remoteSettings.maxConcurrentStreams ?? Infinity)) return 'limit';
+    const headers = this.requestHeaders(context, push, target, url);
     // Counted from the promise on, so pushes issued in one tick cannot overshoot the client's limit.
-    this.openPushes.set(session, open + 1);
+    this.connections.opened(session);
+    const started = performance.now();
     try {
       stream.pushStream(headers, (error, pushStream, promisedHeaders) => {
         if (error) {
-          this.release(session);
-          this.logger.debug(`push ${path} failed: ${error.message}`);
+          this.connections.closed(session);
+          this.connections.forget(session, key);
+          this.monitor.emit({ type: 'failed', path: url, error: error.message });
           return;
         }
-        this.watch(session, pushStream, path);
-        this.serve(pushStream, promisedHeaders, path);
+        this.serve(session, key, pushStream, promisedHeaders, url, started);
       });
     } catch (error) {
       // The connection went away between our checks and the frame (GOAWAY, RST, settings change).
-      this.release(session);
-      return skip('failed', (error as Error).message);
+      this.connections.closed(session);
+      this.monitor.emit({ type: 'failed', path: url, error: (error as Error).message });
+      return 'failed';
     }
     context.markPromised(key);
+    this.connections.remember(session, key);
+    this.monitor.emit({ type: 'promised', path: url, authority: target.authority });
     return 'promised';
   }
 
@@ -121,12 +129,12 @@ export class PushIssuer {
     return { scheme, authority, sameAuthority };
   }
 
-  private requestHeaders(context: PushContext, push: NormalizedPush, target: PushTarget, path: string): OutgoingHttpHeaders {
+  private requestHeaders(context: PushContext, push: NormalizedPush, target: PushTarget, url: string): OutgoingHttpHeaders {
     const headers: OutgoingHttpHeaders = {
       ':method': push.method,
       ':scheme': target.scheme,
       ':authority': target.authority,
-      ':path': path,
+      ':path': url,
     };
     const clientHeaders = context.request.raw.headers;
     for (const name of this.options.inheritHeaders) {
@@ -137,26 +145,36 @@ export class PushIssuer {
     return Object.assign(headers, push.headers);
   }
 
-  private release(session: Http2Session): void {
-    this.openPushes.set(session, (this.openPushes.get(session) ?? 1) - 1);
-  }
-
-  private watch(session: Http2Session, pushStream: ServerHttp2Stream, path: string): void {
+  /** Routes the promised request and reports how its response ended: completed, cancelled or failed. */
+  private serve(
+    session: Http2Session,
+    key: string,
+    pushStream: ServerHttp2Stream,
+    headers: OutgoingHttpHeaders,
+    url: string,
+    started: number,
+  ): void {
+    let response: PushedResponse | undefined;
+    let settled = false;
     pushStream.once('close', () => {
-      this.release(session);
-      if (pushStream.rstCode !== undefined && pushStream.rstCode !== h2.NGHTTP2_NO_ERROR) {
-        this.logger.debug(`push ${path} reset (code ${pushStream.rstCode})`);
+      this.connections.closed(session);
+      if (settled) return;
+      if (response?.writableEnded && pushStream.rstCode === h2.NGHTTP2_NO_ERROR) {
+        const status = Number(pushStream.sentHeaders?.[':status'] ?? response.statusCode);
+        this.monitor.emit({ type: 'completed', path: url, status, bytes: response.bytesSent, durationMs: performance.now() - started });
+      } else {
+        this.connections.forget(session, key);
+        this.monitor.emit({ type: 'cancelled', path: url, code: pushStream.rstCode ?? h2.NGHTTP2_CANCEL });
       }
     });
     // A client cancelling a push is a normal event: never let it become an unhandled 'error'.
-    pushStream.on('error', (error) => this.logger.debug(`push ${path} stream error: ${error.message}`));
-  }
-
-  private serve(pushStream: ServerHttp2Stream, headers: OutgoingHttpHeaders, path: string): void {
+    pushStream.on('error', (error) => this.logger.debug(`push ${url} stream error: ${error.message}`));
     try {
-      this.dispatcher!.dispatch(pushStream, headers);
+      response = this.dispatcher!.dispatch(pushStream, headers);
     } catch (error) {
-      this.logger.debug(`push ${path} could not be dispatched: ${(error as Error).message}`);
+      settled = true;
+      this.connections.forget(session, key);
+      this.monitor.emit({ type: 'failed', path: url, error: (error as Error).message });
       if (!pushStream.destroyed) pushStream.close(h2.NGHTTP2_INTERNAL_ERROR);
     }
   }

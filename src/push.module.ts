@@ -4,7 +4,9 @@ import { RESOLVED_PUSH_OPTIONS } from './push.constants';
 import { PushContextHooks } from './push-context.hooks';
 import { PushInterceptor } from './push.interceptor';
 import { PushIssuer } from './push.issuer';
+import { PushMonitor } from './push.monitor';
 import { PreloadFallback } from './preload-fallback';
+import { LinkHeaderPusher } from './link-header.pusher';
 import { ConfigurablePushModule, PUSH_MODULE_OPTIONS, PUSH_OPTIONS_TYPE } from './push.module-definition';
 import { PushService } from './push.service';
 import { resolvePushOptions } from './push-validation';
@@ -17,12 +19,14 @@ import { resolvePushOptions } from './push-validation';
   providers: [
     { provide: RESOLVED_PUSH_OPTIONS, useFactory: resolvePushOptions, inject: [PUSH_MODULE_OPTIONS] },
     PushIssuer,
+    PushMonitor,
     PreloadFallback,
+    LinkHeaderPusher,
     PushService,
     PushContextHooks,
     { provide: APP_INTERCEPTOR, useClass: PushInterceptor },
   ],
-  exports: [PushService],
+  exports: [PushService, PushMonitor],
 })
 export class PushModule extends ConfigurablePushModule {
   /** `forRoot()` with no argument means all defaults (the builder itself requires an object). */

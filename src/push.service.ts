@@ -5,6 +5,8 @@ import type { PushHeaders, PushOptions } from './push-resource.interface';
 import { normalizePush } from './push-validation';
 import { PushIssuer } from './push.issuer';
 import { PreloadFallback } from './preload-fallback';
+import type { PushStats } from './push-event.interface';
+import { PushMonitor } from './push.monitor';
 
 /**
  * Pushes resources from code that runs while a request is handled, like Cowboy's `cowboy_req:push/4`.
@@ -15,6 +17,7 @@ export class PushService {
   constructor(
     private readonly issuer: PushIssuer,
     private readonly fallback: PreloadFallback,
+    private readonly monitor: PushMonitor,
   ) {}
 
   /**
@@ -42,6 +45,11 @@ export class PushService {
     const context = pushContextStorage.getStore();
     const stream = context?.stream;
     return !!stream && !context.pushed && !context.responseStarted && !stream.destroyed && stream.pushAllowed;
+  }
+
+  /** Counters since start-up: promised, completed, cancelled, failed, refused per reason, hinted, bytes. */
+  stats(): PushStats {
+    return this.monitor.stats();
   }
 
   /** True while handling a request this module pushed (see also `isPushedRequest(req)`). */

@@ -144,6 +144,9 @@ describe('resolvePushOptions', () => {
       inheritHeaders: ['cookie', 'authorization', 'user-agent', 'accept-language', 'accept-encoding'],
       authorities: [],
       fallback: { earlyHints: true, linkHeader: true, nopush: false },
+      diarySize: 256,
+      pushLinkHeaders: false,
+      onPush: undefined,
     });
     expect(resolvePushOptions({ authorities: ['cdn.test', 'a.test:8443'] }).authorities).toEqual([
       { host: 'cdn.test', port: undefined },
@@ -162,6 +165,10 @@ describe('resolvePushOptions', () => {
     [{ inheritHeaders: [':authority'] }, /pseudo/],
     [{ authorities: ['a b'] }, /"authorities"/],
     [{ authorities: ['a.test:0'] }, /"authorities"/],
+    [{ diarySize: -1 }, /"diarySize"/],
+    [{ onPush: 'log' }, /"onPush"/],
+    [{ fallback: true }, /"fallback"/],
+    [{ fallback: { earlyhints: false } }, /"fallback.earlyhints"/],
   ])('rejects %j at start-up', (options, message) => {
     rejects(() => resolvePushOptions(options as never), 'ERR_PUSH_INVALID_MODULE_OPTION', message);
   });

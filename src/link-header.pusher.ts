@@ -1,0 +1,43 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { RESOLVED_PUSH_OPTIONS } from './push.constants';
+import type { PushContext } from './push-context';
+import type { ResolvedPushOptions } from './push-module-options.interface';
+import { normalizePush } from './push-validation';
+import { preloadTargets } from './preload-link-parser';
+import { PushIssuer } from './push.issuer';
+
+/**
+ * `pushLinkHeaders`: pushes what the response's own `Link: rel=preload` header names, just before its
+ * headers go out (Fastify's onSend), so that code written for proxies that push from `Link` pushes here too.
+ */
+@Injectable()
+export class LinkHeaderPusher {
+  private readonly logger = new Logger('PushModule');
+
+  constructor(
+    @Inject(RESOLVED_PUSH_OPTIONS) private readonly options: ResolvedPushOptions,
+    private readonly issuer: PushIssuer,
+  ) {}
+
+  get enabled(): boolean {
+    return this.options.pushLinkHeaders;
+  }
+
+  pushLinked(context: PushContext, reply: FastifyReply): void {
+    const header = reply.getHeader('link');
+    if (header === undefined || context.pushed) return;
+    for (const target of preloadTargets(header)) {
+      const query = target.indexOf('?');
+      try {
+        const push = query === -1
+          ? normalizePush(target)
+          : normalizePush(target.slice(0, query), undefined, { qs: target.slice(query + 1) });
+        this.issuer.issue(context, push);
+      } catch (error) {
+        // The link was written for browsers, not for us: a link we cannot push is skipped, never a 500.
+        this.logger.debug(`Link ${target} not pushed: ${(error as Error).message}`);
+      }
+    }
+  }
+}

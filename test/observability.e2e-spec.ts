@@ -1,0 +1,174 @@
+import * as https from 'node:https';
+import type { PushEvent, PushModuleOptions } from '../src';
+import { PushService } from '../src';
+import { configureTestApp, pushTestModule } from './fixtures/push-test.app';
+import { connect, fetchWithPushes, pushedPaths } from './support/h2-client';
+import { startApp, type StartedApp } from './support/start-app';
+
+const events: PushEvent[] = [];
+
+async function withServer(options: PushModuleOptions, test: (server: StartedApp) => Promise<void>, tls = false) {
+  events.length = 0;
+  const server = await startApp(pushTestModule({ onPush: (event) => events.push(event), ...options }), { tls, configure: configureTestApp });
+  try {
+    await test(server);
+  } finally {
+    await server.close();
+  }
+}
+
+/** Events end asynchronously (stream 'close'): wait until `count` of them matched. */
+async function eventsSettled(predicate: (e: PushEvent) => boolean, count: number): Promise<PushEvent[]> {
+  for (let i = 0; i < 100 && events.filter(predicate).length < count; i++) await new Promise((r) => setTimeout(r, 10));
+  return events.filter(predicate);
+}
+
+describe('push events and counters', () => {
+  it('a completed push tells status, body bytes and duration, and the counters agree', () =>
+    withServer({}, async (server) => {
+      const client = await connect(server.url);
+      const page = await fetchWithPushes(client, '/page');
+      client.close();
+      const completed = await eventsSettled((e) => e.type === 'completed', 3);
+      expect(events.filter((e) => e.type === 'promised').map((e) => e.path)).toEqual(pushedPaths(page));
+      expect(completed.map((e) => e.path).sort()).toEqual([...pushedPaths(page)].sort());
+      for (const event of completed) {
+        const pushed = page.pushes.find((p) => p.request[':path'] === event.path)!;
+        expect(event).toMatchObject({ status: 200, bytes: Buffer.byteLength(pushed.body) });
+        expect((event as { durationMs: number }).durationMs).toBeGreaterThanOrEqual(0);
+      }
+      const stats = server.app.get(PushService).stats();
+      expect(stats).toMatchObject({ promised: 3, completed: 3, cancelled: 0, failed: 0 });
+      expect(stats.bytes).toBe(page.pushes.reduce((sum, p) => sum + Buffer.byteLength(p.body), 0));
+    }));
+
+  it('a push the client resets is counted as cancelled with its code', () =>
+    withServer({}, async (server) => {
+      const client = await connect(server.url);
+      client.on('stream', (stream) => stream.close(0x8));
+      await fetchWithPushes(client, '/push-slow');
+      const cancelled = await eventsSettled((e) => e.type === 'cancelled', 1);
+      client.close();
+      expect(cancelled).toEqual([{ type: 'cancelled', path: '/asset/slow', code: 0x8 }]);
+      expect(server.app.get(PushService).stats()).toMatchObject({ promised: 1, cancelled: 1, completed: 0 });
+    }));
+
+  it('every refusal has its reason: disabled, limit, duplicate, nested, cached, http1', () =>
+    withServer({ maxPushesPerRequest: 2 }, async (server) => {
+      const noPush = await connect(server.url, { enablePush: false });
+      await fetchWithPushes(noPush, '/service');
+      noPush.close();
+      const client = await connect(server.url);
+      await fetchWithPushes(client, '/many');
+      await fetchWithPushes(client, '/twice');
+      await fetchWithPushes(client, '/push-pusher');
+      await fetchWithPushes(client, '/push-pusher');
+      client.close();
+      await new Promise<void>((resolve, reject) =>
+        https.get(`${server.url}/service`, { rejectUnauthorized: false }, (res) => res.resume().on('end', resolve)).on('error', reject),
+      );
+      const refused = server.app.get(PushService).stats().refused;
+      // /many: 2 promised, 8 over the limit. /twice: style.css promised then duplicate; v=1 cached twice (pushed by
+      // /many on this connection); v=2 promised. /push-pusher: nested, then /asset/pusher cached the second time.
+      expect(refused).toEqual({ http1: 1, disabled: 1, limit: 8, duplicate: 1, nested: 1, cached: 3, closed: 0 });
+      expect(events).toContainEqual({ type: 'refused', path: '/asset/data?v=service', reason: 'disabled' });
+      expect(events).toContainEqual({ type: 'refused', path: '/asset/data', reason: 'nested' });
+    }, true));
+
+  it('a client that sent GOAWAY gets its page and no new push: refused as closed', () =>
+    withServer({}, async (server) => {
+      const client = await connect(server.url);
+      const page = fetchWithPushes(client, '/async-service');
+      setImmediate(() => client.goaway(0, 0));
+      expect((await page).status).toBe(200);
+      client.close();
+      expect((await page).pushes).toEqual([]);
+      expect(events).toEqual([{ type: 'refused', path: '/asset/data', reason: 'closed' }]);
+    }));
+
+  it('resources refused but hinted are counted as hinted', () =>
+    withServer({}, async (server) => {
+      const noPush = await connect(server.url, { enablePush: false });
+      await fetchWithPushes(noPush, '/page');
+      noPush.close();
+      expect(server.app.get(PushService).stats()).toMatchObject({ hinted: 3, promised: 0 });
+    }));
+
+  it('a throwing onPush listener never reaches the request', () =>
+    withServer({ onPush: () => { throw new Error('listener bug'); } }, async (server) => {
+      const client = await connect(server.url);
+      const page = await fetchWithPushes(client, '/page');
+      client.close();
+      expect(page.status).toBe(200);
+      expect(page.pushes.map((p) => p.status)).toEqual([200, 200, 200]);
+    }));
+});
+
+describe('per-connection diary', () => {
+  it('a second page load on the same connection pushes nothing already pushed; a new connection does', () =>
+    withServer({}, async (server) => {
+      const client = await connect(server.url);
+      const first = await fetchWithPushes(client, '/page');
+      const second = await fetchWithPushes(client, '/page');
+      client.close();
+      expect(first.pushes).toHaveLength(3);
+      expect(second.pushes).toEqual([]);
+      expect(events.filter((e) => e.type === 'refused').map((e) => e.type === 'refused' && e.reason)).toEqual(['cached', 'cached', 'cached']);
+      const other = await connect(server.url);
+      expect((await fetchWithPushes(other, '/page')).pushes).toHaveLength(3);
+      other.close();
+    }));
+
+  it('a cancelled push is forgotten, so the next page load pushes it again', () =>
+    withServer({}, async (server) => {
+      const client = await connect(server.url);
+      const reset = (stream: import('node:http2').ClientHttp2Stream) => stream.close(0x8);
+      client.on('stream', reset);
+      await fetchWithPushes(client, '/push-slow');
+      await eventsSettled((e) => e.type === 'cancelled', 1);
+      client.off('stream', reset);
+      const again = await fetchWithPushes(client, '/push-slow');
+      client.close();
+      expect(pushedPaths(again)).toEqual(['/asset/slow']);
+    }));
+
+  it('diarySize: 0 turns it off', () =>
+    withServer({ diarySize: 0 }, async (server) => {
+      const client = await connect(server.url);
+      await fetchWithPushes(client, '/page');
+      const second = await fetchWithPushes(client, '/page');
+      client.close();
+      expect(second.pushes).toHaveLength(3);
+    }));
+});
+
+describe('pushLinkHeaders', () => {
+  it('pushes the same-origin rel=preload links of the response, not nopush or other-origin ones', () =>
+    withServer({ pushLinkHeaders: true }, async (server) => {
+      const client = await connect(server.url);
+      const page = await fetchWithPushes(client, '/linked');
+      client.close();
+      expect(pushedPaths(page)).toEqual(['/static/style.css', '/asset/data?v=link']);
+      expect(page.events.at(-1)).toBe('response');
+      expect(page.pushes.map((p) => p.status)).toEqual([200, 200]);
+      expect(String(page.headers.link)).toContain('</static/app.js>; rel=preload; as=script; nopush');
+    }));
+
+  it('is off by default', () =>
+    withServer({}, async (server) => {
+      const client = await connect(server.url);
+      const page = await fetchWithPushes(client, '/linked');
+      client.close();
+      expect(page.pushes).toEqual([]);
+    }));
+
+  it('with push disabled, linked resources are not linked twice', () =>
+    withServer({ pushLinkHeaders: true }, async (server) => {
+      const client = await connect(server.url, { enablePush: false });
+      const page = await fetchWithPushes(client, '/linked');
+      client.close();
+      const links = String(page.headers.link).split(', ');
+      expect(links.filter((l) => l.startsWith('</static/style.css>'))).toHaveLength(1);
+      expect(links.filter((l) => l.startsWith('</asset/data?v=link>'))).toHaveLength(1);
+    }));
+});

@@ -1,0 +1,38 @@
+import { inferPreloadAs, preloadLink } from '../src/preload-link';
+import { preloadTargets } from '../src/preload-link-parser';
+
+describe('preload links', () => {
+  it.each([
+    ['/a.css', undefined, 'style'],
+    ['/a.JS', undefined, 'script'],
+    ['/f.woff2', undefined, 'font'],
+    ['/i.webp', undefined, 'image'],
+    ['/api/data', undefined, 'fetch'],
+    ['/api/data', 'application/json', 'fetch'],
+    ['/x', 'text/css', 'style'],
+    ['/x.css', 'image/png', 'image'],
+  ])('infers as for %s (accept %s): %s', (path, accept, as) => {
+    expect(inferPreloadAs(path, accept)).toBe(as);
+  });
+
+  it('adds crossorigin for fonts and fetches, and takes explicit attributes', () => {
+    expect(preloadLink('/f.woff2', 'font', 'font/woff2')).toBe('</f.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin');
+    expect(preloadLink('/a.css', 'style', undefined, 'use-credentials')).toBe('</a.css>; rel=preload; as=style; crossorigin=use-credentials');
+  });
+});
+
+describe('preloadTargets (Link headers to push)', () => {
+  it('takes same-origin rel=preload links, skipping nopush, other rels and other origins', () => {
+    expect(
+      preloadTargets([
+        '</a.css>; rel=preload; as=style, </b.js>; rel=preload; nopush, </c>; rel=prefetch',
+        '<https://cdn.test/d.js>; rel=preload, <//cdn.test/e.js>; rel=preload, </f?x=1,2>; rel="preload stylesheet"',
+      ]),
+    ).toEqual(['/a.css', '/f?x=1,2']);
+  });
+
+  it('ignores what is not a Link header', () => {
+    expect(preloadTargets(undefined)).toEqual([]);
+    expect(preloadTargets('garbage, <; rel=')).toEqual([]);
+  });
+});
