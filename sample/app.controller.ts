@@ -34,8 +34,8 @@ export class AppController {
   @Get('/account')
   @UseGuards(DemoAuthGuard)
   account() {
-    const pushed = this.pushes.push('/api/profile', { accept: 'application/json' });
-    return { account: 'demo', profile: '/api/profile', pushed };
+    this.pushes.push('/api/profile', { accept: 'application/json' });
+    return { account: 'demo', profile: '/api/profile' };
   }
 
   /** Behind the same guard: when pushed, it passes on the credentials the pushed request inherited. */

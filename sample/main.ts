@@ -1,0 +1,101 @@
+/**
+ * Starts the sample: `npm run sample` (HTTP/2 over TLS) or `H2C=1 npm run sample` (cleartext HTTP/2 with
+ * prior knowledge). Env: PORT (3000), HOST (127.0.0.1), CERT_FILE and KEY_FILE (else a self-signed
+ * certificate is made at start). Tests import `createSampleApp` instead.
+ */
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestApplicationOptions } from '@nestjs/common';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { generate } from 'selfsigned';
+import { AppModule } from './app.module';
+
+export interface SampleOptions {
+  /** 0 picks a free port. Default 3000. */
+  port?: number;
+  host?: string;
+  /** Cleartext HTTP/2 (prior knowledge) instead of TLS. */
+  h2c?: boolean;
+  /** PEM key and certificate; a self-signed pair for localhost and 127.0.0.1 when left out. */
+  key?: string;
+  cert?: string;
+  logger?: NestApplicationOptions['logger'];
+}
+
+/**
+ * sample/public; `@fastify/static` strips the /static/ prefix, so this folder holds style.css itself.
+ * Compiled, this file is dist-sample/sample/main.js and the assets stay in sample/. Jest runs the source
+ * as an ES module, without __dirname, from the package root.
+ */
+const PUBLIC_DIR = typeof __dirname === 'string'
+  ? join(__dirname, '..', '..', 'sample', 'public')
+  : join(process.cwd(), 'sample', 'public');
+
+async function selfSignedCertificate(): Promise<{ key: string; cert: string }> {
+  const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
+    keyType: 'ec',
+    algorithm: 'sha256', // selfsigned still defaults to sha1
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
+  });
+  return { key: pems.private, cert: pems.cert };
+}
+
+export async function createSampleApp(opts: SampleOptions = {}): Promise<{ app: NestFastifyApplication; url: string }> {
+  const { port = 3000, host = '127.0.0.1', h2c = false } = opts;
+  const tls = h2c ? undefined : opts.key && opts.cert ? { key: opts.key, cert: opts.cert } : await selfSignedCertificate();
+  // HTTP/1.1 clients get the same pages (the library skips pushes for them). forceCloseConnections: on
+  // Node < 24 Fastify would otherwise keep an idle browser connection, and Ctrl-C, waiting up to 72 s.
+  const adapter = tls
+    ? new FastifyAdapter({ http2: true, https: { ...tls, allowHTTP1: true }, forceCloseConnections: true })
+    : new FastifyAdapter({ http2: true, forceCloseConnections: true });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule,
+    adapter,
+    opts.logger === undefined ? {} : { logger: opts.logger },
+  );
+  // Cacheable assets: browsers only keep a pushed (or early-hinted) response they may cache.
+  app.useStaticAssets({ root: PUBLIC_DIR, prefix: '/static/', maxAge: 60_000 });
+  await app.listen(port, host);
+  const address = app.getHttpServer().address() as AddressInfo;
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return { app, url: `${h2c ? 'http' : 'https'}://${shownHost}:${address.port}` };
+}
+
+function howToSeePushes(url: string, h2c: boolean): string {
+  return [
+    `Sample listening on ${url}/ (${h2c ? 'cleartext HTTP/2, prior knowledge' : 'HTTP/2 over TLS, HTTP/1.1 allowed'})`,
+    'See the pushes:',
+    `  npm run sample:client -- ${url}/`,
+    `  nghttp -nv ${url}/        # "recv PUSH_PROMISE" frames${h2c ? '' : '; nghttp only warns about the self-signed certificate'}`,
+    `  nghttp -nv -H 'authorization: Bearer demo' ${url}/account`,
+    h2c
+      ? `  curl --http2-prior-knowledge ${url}/   # shows the page, not the pushes (curl refuses them)`
+      : `  curl -k --http2 ${url}/   # shows the page, not the pushes (curl refuses them)`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { CERT_FILE, KEY_FILE } = process.env;
+  if (!CERT_FILE !== !KEY_FILE) throw new Error('Set both CERT_FILE and KEY_FILE, or neither.');
+  const h2c = process.env.H2C === '1';
+  const { app, url } = await createSampleApp({
+    port: Number(process.env.PORT ?? 3000),
+    host: process.env.HOST ?? '127.0.0.1',
+    h2c,
+    cert: CERT_FILE && readFileSync(CERT_FILE, 'utf8'),
+    key: KEY_FILE && readFileSync(KEY_FILE, 'utf8'),
+  });
+  app.enableShutdownHooks();
+  console.log(howToSeePushes(url, h2c));
+}
+
+// Compiled to CommonJS: run only as `node dist-sample/sample/main.js`, not when imported (Jest has no `require`).
+if (typeof require !== 'undefined' && require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
