@@ -8,7 +8,7 @@ export { PushInterceptor } from './push.interceptor';
 export { isPushedRequest } from './is-pushed-request';
 export { PushError, PushValidationError, PushAfterResponseError, PushOutsideRequestError } from './push.errors';
 export type { PushErrorCode } from './push.errors';
-export type { PreloadFallbackOptions, PushModuleOptions } from './push-module-options.interface';
+export type { DigestCookieOptions, PreloadFallbackOptions, PushModuleOptions } from './push-module-options.interface';
 export type { PushOutcome } from './push-outcome';
 export type { PreloadAs, PushHeaders, PushMethod, PushOptions, PushResource } from './push-resource.interface';
 export { DEFAULT_DIARY_SIZE, DEFAULT_INHERITED_HEADERS, DEFAULT_MAX_PUSHES_PER_REQUEST } from './push.constants';

@@ -7,6 +7,7 @@ import { pushContextStorage } from './push-context.storage';
 import { PushIssuer } from './push.issuer';
 import { PreloadFallback } from './preload-fallback';
 import { LinkHeaderPusher } from './link-header.pusher';
+import { DigestCookie } from './push-digest.cookie';
 import { PushedRequestDispatcher, type FastifyRouting } from './pushed-request.dispatcher';
 
 type RequestWithContext = FastifyRequest & { [PUSH_CONTEXT]?: PushContext };
@@ -14,7 +15,8 @@ type RequestWithContext = FastifyRequest & { [PUSH_CONTEXT]?: PushContext };
 /**
  * Registers, on the application's Fastify instance, what the module needs: a context per request that
  * PushService finds through AsyncLocalStorage, Fastify's router for serving pushed streams, and (with the
- * `Link` fallback or `pushLinkHeaders`) an onSend hook that reads and writes the final `Link` header.
+ * `Link` fallback, `pushLinkHeaders` or `digestCookie`) an onSend hook that completes the final response's
+ * headers.
  */
 @Injectable()
 export class PushContextHooks implements OnModuleInit {
@@ -25,6 +27,7 @@ export class PushContextHooks implements OnModuleInit {
     private readonly issuer: PushIssuer,
     private readonly fallback: PreloadFallback,
     private readonly linkPusher: LinkHeaderPusher,
+    private readonly digestCookie: DigestCookie,
   ) {}
 
   onModuleInit(): void {
@@ -40,12 +43,13 @@ export class PushContextHooks implements OnModuleInit {
     // Body parsing resumes in the connection's async context: enter the request's context again.
     fastify.addHook('preHandler', reenterContext);
     // Only when a feature needs it: routes that push nothing should not pay for a hook.
-    if (this.fallback.addsLinkHeader || this.linkPusher.enabled) {
+    if (this.fallback.addsLinkHeader || this.linkPusher.enabled || this.digestCookie.enabled) {
       fastify.addHook('onSend', (request, reply, payload, done) => {
         const context = pushContextOf(request);
         if (context) {
           if (this.linkPusher.enabled) this.linkPusher.pushLinked(context, reply);
           this.fallback.addLinkHeader(context, reply);
+          this.digestCookie.write(context, reply);
         }
         done(null, payload);
       });

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerHttp2Stream } from 'node:http2';
 import { isPushedRequest } from './is-pushed-request';
 import { HINTED_OUTCOMES, type PushOutcome } from './push-outcome';
+import type { PushDigest } from './push-digest';
 import type { NormalizedPush } from './push-resource.interface';
 
 /**
@@ -22,6 +23,8 @@ export class PushContext {
   hintLinks: string[] | undefined;
   /** `Link` values of resources that were pushed (sent with `nopush` when asked for). */
   pushedLinks: string[] | undefined;
+  /** The client's digest cookie, read on the first push (`digestCookie`). */
+  digest: PushDigest | undefined;
 
   constructor(
     readonly request: FastifyRequest,

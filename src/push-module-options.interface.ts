@@ -39,8 +39,25 @@ export interface PushModuleOptions {
    * Apache mod_http2 do. Same validation and limits as `@Push()`; an invalid link is skipped. Default false.
    */
   pushLinkHeaders?: boolean;
+  /**
+   * Off by default. A cookie holding a small Bloom filter of the resources already pushed to this client,
+   * so a returning client is not pushed them again (they may be in its cache). A resource's key is its
+   * path, query and `version` (give one per `@Push()` resource, e.g. a content hash, so a new version is
+   * pushed again). Privacy: the cookie tells this site which of its assets a client was pushed; it is
+   * first-party, HttpOnly and SameSite=Lax, but count it among the cookies your consent rules cover.
+   */
+  digestCookie?: boolean | DigestCookieOptions;
   /** Called with every push event (also available as `PushMonitor.events$`). Must not throw. */
   onPush?: (event: PushEvent) => void;
+}
+
+export interface DigestCookieOptions {
+  /** Cookie name; default `h2push`. */
+  name?: string;
+  /** Cookie lifetime in seconds; default 7 days. */
+  maxAge?: number;
+  /** Filter size in bits, a multiple of 8 from 64 to 4096; default 512 (a 86-character cookie). */
+  bits?: number;
 }
 
 export interface PreloadFallbackOptions {
@@ -57,5 +74,6 @@ export interface ResolvedPushOptions {
   readonly fallback: Readonly<Required<PreloadFallbackOptions>>;
   readonly diarySize: number;
   readonly pushLinkHeaders: boolean;
+  readonly digestCookie: Readonly<Required<DigestCookieOptions>> | undefined;
   readonly onPush?: (event: PushEvent) => void;
 }

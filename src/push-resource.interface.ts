@@ -31,6 +31,8 @@ export interface PushResource extends PushOptions {
   type?: string;
   /** For the preload fallback: the link's `crossorigin` (fonts and fetches need it; inferred for them). */
   crossorigin?: true | 'anonymous' | 'use-credentials';
+  /** For `digestCookie`: a version of the resource (etag, content hash), so a new version is pushed again. */
+  version?: string;
 }
 
 /** A resource after validation: what the issuer works with. */
@@ -47,4 +49,5 @@ export interface NormalizedPush {
    * undefined when it cannot be hinted (HEAD, or another scheme/host/port than the current request's).
    */
   readonly link?: string;
+  readonly version?: string;
 }

@@ -26,7 +26,7 @@ const IPV6_LITERAL = /^\[[0-9a-f:.]{2,45}\]$/;
 const METHODS: ReadonlySet<string> = new Set<PushMethod>(['GET', 'HEAD']);
 const SCHEMES: ReadonlySet<string> = new Set(['http', 'https']);
 const OPTION_KEYS: ReadonlySet<string> = new Set(['method', 'scheme', 'host', 'port', 'qs']);
-const HINT_KEYS: ReadonlySet<string> = new Set(['as', 'type', 'crossorigin']);
+const HINT_KEYS: ReadonlySet<string> = new Set(['as', 'type', 'crossorigin', 'version']);
 const RESOURCE_KEYS: ReadonlySet<string> = new Set([...OPTION_KEYS, ...HINT_KEYS, 'path', 'headers']);
 const PRELOAD_AS: ReadonlySet<string> = new Set<PreloadAs>(
   ['style', 'script', 'font', 'image', 'fetch', 'document', 'audio', 'video', 'track', 'worker'],
@@ -205,6 +205,7 @@ interface PreloadHints {
   as?: unknown;
   type?: unknown;
   crossorigin?: unknown;
+  version?: unknown;
 }
 
 function validateHints(hints: PreloadHints): { as?: PreloadAs; type?: string; crossorigin?: true | 'anonymous' | 'use-credentials' } {
@@ -232,6 +233,9 @@ function normalize(path: unknown, headers: unknown, opts: unknown, hints: Preloa
   const method = validateMethod(o.method);
   const qs = validateQs(o.qs);
   const { as, type, crossorigin } = validateHints(hints);
+  if (hints.version !== undefined && (typeof hints.version !== 'string' || !HEADER_VALUE.test(hints.version))) {
+    invalid('ERR_PUSH_INVALID_OPTION', `Invalid push "version" ${show(hints.version)}: give a short visible-ASCII string such as a content hash.`);
+  }
   const sameOrigin = o.scheme === undefined && o.host === undefined && o.port === undefined;
   const accept = validHeaders.accept;
   const url = qs ? `${validPath}?${qs}` : validPath;
@@ -243,6 +247,7 @@ function normalize(path: unknown, headers: unknown, opts: unknown, hints: Preloa
     host: o.host === undefined ? undefined : validateHost(o.host),
     port: o.port === undefined ? undefined : validatePort(o.port),
     headers: validHeaders,
+    version: hints.version as string | undefined,
     // Only GET resources of the current authority can be hinted with a relative link.
     link: method === 'GET' && sameOrigin
       ? preloadLink(url, inferPreloadAs(validPath, typeof accept === 'string' ? accept : undefined, as), type, crossorigin)
@@ -262,8 +267,8 @@ export function normalizeResource(resource: unknown): NormalizedPush {
     invalid('ERR_PUSH_INVALID_PATH', `A pushed resource is a path string or { path, headers?, ...options }, got ${show(resource)}.`);
   }
   checkKeys(resource, RESOURCE_KEYS, 'push resource field');
-  const { path, headers, as, type, crossorigin, ...opts } = resource as unknown as PushResource;
-  return normalize(path, headers, opts, { as, type, crossorigin });
+  const { path, headers, as, type, crossorigin, version, ...opts } = resource as unknown as PushResource;
+  return normalize(path, headers, opts, { as, type, crossorigin, version });
 }
 
 /** Splits `host[:port]` (or `[v6]:port`) as found in `:authority`; undefined when it is not one. */
@@ -326,8 +331,27 @@ export function resolvePushOptions(options: PushModuleOptions = {}): ResolvedPus
     fallback: resolveFallback(options.fallback),
     diarySize,
     pushLinkHeaders: options.pushLinkHeaders === true,
+    digestCookie: resolveDigestCookie(options.digestCookie),
     onPush: options.onPush,
   };
+}
+
+function resolveDigestCookie(option: PushModuleOptions['digestCookie']): ResolvedPushOptions['digestCookie'] {
+  if (option === undefined || option === false) return undefined;
+  if (option !== true && !isPlainObject(option)) {
+    invalidModuleOption('PushModule option "digestCookie" must be a boolean or { name?, maxAge?, bits? }.');
+  }
+  const resolved = { name: 'h2push', maxAge: 7 * 24 * 3600, bits: 512, ...(option === true ? {} : option) };
+  if (typeof resolved.name !== 'string' || !HEADER_NAME.test(resolved.name.toLowerCase())) {
+    invalidModuleOption(`PushModule option "digestCookie.name" ${show(resolved.name)} is not a valid cookie name.`);
+  }
+  if (!Number.isInteger(resolved.maxAge) || resolved.maxAge < 1) {
+    invalidModuleOption(`PushModule option "digestCookie.maxAge" must be a positive integer of seconds, got ${show(resolved.maxAge)}.`);
+  }
+  if (!Number.isInteger(resolved.bits) || resolved.bits % 8 !== 0 || resolved.bits < 64 || resolved.bits > 4096) {
+    invalidModuleOption(`PushModule option "digestCookie.bits" must be a multiple of 8 from 64 to 4096, got ${show(resolved.bits)}.`);
+  }
+  return resolved;
 }
 
 function resolveFallback(fallback: PushModuleOptions['fallback']): ResolvedPushOptions['fallback'] {

@@ -5,6 +5,7 @@ import { PushAfterResponseError, PushValidationError } from './push.errors';
 import { PushConnections } from './push-connections';
 import type { PushContext } from './push-context';
 import { PushMonitor } from './push.monitor';
+import { DigestCookie } from './push-digest.cookie';
 import type { ResolvedPushOptions } from './push-module-options.interface';
 import { HINTED_OUTCOMES, type PushOutcome } from './push-outcome';
 import type { NormalizedPush } from './push-resource.interface';
@@ -34,6 +35,7 @@ export class PushIssuer {
   constructor(
     @Inject(RESOLVED_PUSH_OPTIONS) private readonly options: ResolvedPushOptions,
     private readonly monitor: PushMonitor,
+    private readonly digest: DigestCookie,
   ) {
     this.connections = new PushConnections(options.diarySize);
     this.hints = options.fallback.earlyHints || options.fallback.linkHeader;
@@ -75,7 +77,7 @@ export class PushIssuer {
     const key = `${push.method} ${target.scheme}://${target.authority}${url}`;
     if (context.isPromised(key)) return 'duplicate';
     const session = stream.session;
-    if (this.connections.wasPushed(session, key)) return 'cached';
+    if (this.connections.wasPushed(session, key) || this.digest.has(context, push, url)) return 'cached';
     if (context.promisedCount >= this.options.maxPushesPerRequest) return 'limit';
     if (this.connections.openPushes(session) >= (session.remoteSettings.maxConcurrentStreams ?? Infinity)) return 'limit';
     const headers = this.requestHeaders(context, push, target, url);
@@ -100,6 +102,7 @@ export class PushIssuer {
     }
     context.markPromised(key);
     this.connections.remember(session, key);
+    this.digest.remember(context, push, url);
     this.monitor.emit({ type: 'promised', path: url, authority: target.authority });
     return 'promised';
   }

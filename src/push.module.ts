@@ -7,6 +7,7 @@ import { PushIssuer } from './push.issuer';
 import { PushMonitor } from './push.monitor';
 import { PreloadFallback } from './preload-fallback';
 import { LinkHeaderPusher } from './link-header.pusher';
+import { DigestCookie } from './push-digest.cookie';
 import { ConfigurablePushModule, PUSH_MODULE_OPTIONS, PUSH_OPTIONS_TYPE } from './push.module-definition';
 import { PushService } from './push.service';
 import { resolvePushOptions } from './push-validation';
@@ -22,6 +23,7 @@ import { resolvePushOptions } from './push-validation';
     PushMonitor,
     PreloadFallback,
     LinkHeaderPusher,
+    DigestCookie,
     PushService,
     PushContextHooks,
     { provide: APP_INTERCEPTOR, useClass: PushInterceptor },

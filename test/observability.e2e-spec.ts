@@ -172,3 +172,48 @@ describe('pushLinkHeaders', () => {
       expect(links.filter((l) => l.startsWith('</asset/data?v=link>'))).toHaveLength(1);
     }));
 });
+
+describe('digestCookie', () => {
+  const cookieOf = (setCookie: unknown) => String(([] as unknown[]).concat(setCookie)[0]).split(';')[0];
+
+  it('a returning client with the digest cookie is not pushed again, on a new connection', () =>
+    withServer({ digestCookie: true }, async (server) => {
+      const first = await connect(server.url);
+      const page = await fetchWithPushes(first, '/page');
+      first.close();
+      expect(page.pushes).toHaveLength(3);
+      const setCookie = String(page.headers['set-cookie']);
+      expect(setCookie).toMatch(/^h2push=[A-Za-z0-9_-]{86}; Max-Age=604800; Path=\/; HttpOnly; SameSite=Lax$/);
+      const returning = await connect(server.url);
+      const again = await fetchWithPushes(returning, '/page', { cookie: `theme=dark; ${cookieOf(page.headers['set-cookie'])}` });
+      returning.close();
+      expect(again.pushes).toEqual([]);
+      expect(again.headers['set-cookie']).toBeUndefined();
+      expect(server.app.get(PushService).stats().refused.cached).toBe(3);
+    }));
+
+  it('a garbage cookie is ignored: everything is pushed and a fresh cookie is set', () =>
+    withServer({ digestCookie: true }, async (server) => {
+      const client = await connect(server.url);
+      const page = await fetchWithPushes(client, '/page', { cookie: 'h2push=%00<script>' + 'x'.repeat(5000) });
+      client.close();
+      expect(page.status).toBe(200);
+      expect(page.pushes).toHaveLength(3);
+      expect(String(page.headers['set-cookie'])).toMatch(/^h2push=[A-Za-z0-9_-]{86};/);
+    }));
+
+  it('a new version of a resource is pushed again', () =>
+    withServer({ digestCookie: { name: 'pushed', bits: 256 } }, async (server) => {
+      const client = await connect(server.url);
+      const v1 = await fetchWithPushes(client, '/versioned/1');
+      client.close();
+      const cookie = cookieOf(v1.headers['set-cookie']);
+      expect(cookie).toMatch(/^pushed=/);
+      const returning = await connect(server.url);
+      const sameVersion = await fetchWithPushes(returning, '/versioned/1', { cookie });
+      const newVersion = await fetchWithPushes(returning, '/versioned/2', { cookie });
+      returning.close();
+      expect(sameVersion.pushes).toEqual([]);
+      expect(pushedPaths(newVersion)).toEqual(['/static/style.css']);
+    }));
+});

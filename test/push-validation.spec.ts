@@ -97,6 +97,7 @@ describe('normalizePush', () => {
     [{ host: '' }, /"host"/],
     [{ body: 'x' }, /cannot have a body/],
     [{ hostname: 'x' }, /Unknown push option "hostname"/],
+    [{ version: 'v1' }, /Unknown push option "version"/],
   ])('rejects the options %j', (opts, message) => {
     rejects(() => normalizePush('/x', {}, opts as never), 'ERR_PUSH_INVALID_OPTION', message);
   });
@@ -146,8 +147,10 @@ describe('resolvePushOptions', () => {
       fallback: { earlyHints: true, linkHeader: true, nopush: false },
       diarySize: 256,
       pushLinkHeaders: false,
+      digestCookie: undefined,
       onPush: undefined,
     });
+    expect(resolvePushOptions({ digestCookie: true }).digestCookie).toEqual({ name: 'h2push', maxAge: 604800, bits: 512 });
     expect(resolvePushOptions({ authorities: ['cdn.test', 'a.test:8443'] }).authorities).toEqual([
       { host: 'cdn.test', port: undefined },
       { host: 'a.test', port: 8443 },
@@ -168,6 +171,10 @@ describe('resolvePushOptions', () => {
     [{ diarySize: -1 }, /"diarySize"/],
     [{ onPush: 'log' }, /"onPush"/],
     [{ fallback: true }, /"fallback"/],
+    [{ digestCookie: 'yes' }, /"digestCookie"/],
+    [{ digestCookie: { bits: 100 } }, /"digestCookie.bits"/],
+    [{ digestCookie: { name: 'a b' } }, /"digestCookie.name"/],
+    [{ digestCookie: { maxAge: 0 } }, /"digestCookie.maxAge"/],
     [{ fallback: { earlyhints: false } }, /"fallback.earlyhints"/],
   ])('rejects %j at start-up', (options, message) => {
     rejects(() => resolvePushOptions(options as never), 'ERR_PUSH_INVALID_MODULE_OPTION', message);
