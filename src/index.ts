@@ -11,4 +11,10 @@ export type { PushErrorCode } from './push.errors';
 export type { DigestCookieOptions, PreloadFallbackOptions, PushModuleOptions } from './push-module-options.interface';
 export type { PushOutcome } from './push-outcome';
 export type { PreloadAs, PushHeaders, PushMethod, PushOptions, PushResource } from './push-resource.interface';
-export { DEFAULT_DIARY_SIZE, DEFAULT_INHERITED_HEADERS, DEFAULT_MAX_PUSHES_PER_REQUEST } from './push.constants';
+export {
+  DEFAULT_DIARY_SIZE,
+  DEFAULT_INHERITED_HEADERS,
+  DEFAULT_MAX_CONCURRENT_PUSHES_PER_CONNECTION,
+  DEFAULT_MAX_PUSHES_PER_REQUEST,
+  DEFAULT_PUSH_TIMEOUT_MS,
+} from './push.constants';

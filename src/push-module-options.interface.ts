@@ -7,6 +7,18 @@ export interface PushModuleOptions {
    */
   maxPushesPerRequest?: number;
   /**
+   * Most pushed streams open at once on one connection, whatever the client allows (its
+   * SETTINGS_MAX_CONCURRENT_STREAMS is respected too); further pushes are skipped. Default 32.
+   */
+  maxConcurrentPushesPerConnection?: number;
+  /**
+   * A pushed request whose handler has not answered (sent the response headers) after this many
+   * milliseconds is cancelled (RST_STREAM CANCEL) and counted as failed, so a hanging handler cannot hold a
+   * stream forever; its request emits 'close'. A slow client reading a large body is left to HTTP/2 flow
+   * control. Default 30000; 0 turns it off.
+   */
+  pushTimeoutMs?: number;
+  /**
    * Request headers a pushed request copies from the client's request. Default: `cookie`, `authorization`,
    * `user-agent`, `accept-language`, `accept-encoding`. Credentials (`cookie`, `authorization`) are only
    * copied when the push goes to the client's own authority. Conditional, range, body, pseudo and
@@ -69,6 +81,8 @@ export interface PreloadFallbackOptions {
 /** Options after defaults were applied and checked once, at module creation. */
 export interface ResolvedPushOptions {
   readonly maxPushesPerRequest: number;
+  readonly maxConcurrentPushesPerConnection: number;
+  readonly pushTimeoutMs: number;
   readonly inheritHeaders: readonly string[];
   readonly authorities: readonly { host: string; port?: number }[];
   readonly fallback: Readonly<Required<PreloadFallbackOptions>>;

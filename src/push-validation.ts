@@ -3,7 +3,13 @@
  * `PushService.push()` (per call) and the module options (once, at start-up). A rejected input throws a
  * PushValidationError naming what was wrong and how to fix it; nothing invalid ever reaches Node's http2.
  */
-import { DEFAULT_DIARY_SIZE, DEFAULT_INHERITED_HEADERS, DEFAULT_MAX_PUSHES_PER_REQUEST } from './push.constants';
+import {
+  DEFAULT_DIARY_SIZE,
+  DEFAULT_INHERITED_HEADERS,
+  DEFAULT_MAX_CONCURRENT_PUSHES_PER_CONNECTION,
+  DEFAULT_MAX_PUSHES_PER_REQUEST,
+  DEFAULT_PUSH_TIMEOUT_MS,
+} from './push.constants';
 import { PushValidationError } from './push.errors';
 import type { PushModuleOptions, ResolvedPushOptions } from './push-module-options.interface';
 import type { NormalizedPush, PreloadAs, PushHeaders, PushMethod, PushOptions, PushResource } from './push-resource.interface';
@@ -298,6 +304,14 @@ export function resolvePushOptions(options: PushModuleOptions = {}): ResolvedPus
   if (!Number.isInteger(max) || max < 0) {
     invalidModuleOption(`PushModule option "maxPushesPerRequest" must be an integer >= 0, got ${show(max)}.`);
   }
+  const perConnection = options.maxConcurrentPushesPerConnection ?? DEFAULT_MAX_CONCURRENT_PUSHES_PER_CONNECTION;
+  if (!Number.isInteger(perConnection) || perConnection < 0) {
+    invalidModuleOption(`PushModule option "maxConcurrentPushesPerConnection" must be an integer >= 0, got ${show(perConnection)}.`);
+  }
+  const pushTimeoutMs = options.pushTimeoutMs ?? DEFAULT_PUSH_TIMEOUT_MS;
+  if (!Number.isInteger(pushTimeoutMs) || pushTimeoutMs < 0 || pushTimeoutMs > 2 ** 31 - 1) {
+    invalidModuleOption(`PushModule option "pushTimeoutMs" must be an integer of milliseconds >= 0, got ${show(pushTimeoutMs)}.`);
+  }
   const inheritHeaders = options.inheritHeaders ?? DEFAULT_INHERITED_HEADERS;
   if (!Array.isArray(inheritHeaders)) invalidModuleOption('PushModule option "inheritHeaders" must be an array of header names.');
   for (const name of inheritHeaders) {
@@ -326,6 +340,8 @@ export function resolvePushOptions(options: PushModuleOptions = {}): ResolvedPus
   }
   return {
     maxPushesPerRequest: max,
+    maxConcurrentPushesPerConnection: perConnection,
+    pushTimeoutMs,
     inheritHeaders: [...inheritHeaders],
     authorities,
     fallback: resolveFallback(options.fallback),

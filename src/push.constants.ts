@@ -20,6 +20,10 @@ export const DEFAULT_MAX_PUSHES_PER_REQUEST = 16;
 
 export const DEFAULT_DIARY_SIZE = 256;
 
+export const DEFAULT_MAX_CONCURRENT_PUSHES_PER_CONNECTION = 32;
+
+export const DEFAULT_PUSH_TIMEOUT_MS = 30_000;
+
 /** Provider token of the module options after defaults and checks (ResolvedPushOptions). */
 export const RESOLVED_PUSH_OPTIONS = Symbol('nestjs-http2-push:resolved-options');
 

@@ -79,7 +79,8 @@ export class PushIssuer {
     const session = stream.session;
     if (this.connections.wasPushed(session, key) || this.digest.has(context, push, url)) return 'cached';
     if (context.promisedCount >= this.options.maxPushesPerRequest) return 'limit';
-    if (this.connections.openPushes(session) >= (session.remoteSettings.maxConcurrentStreams ?? Infinity)) return 'limit';
+    const concurrent = Math.min(session.remoteSettings.maxConcurrentStreams ?? Infinity, this.options.maxConcurrentPushesPerConnection);
+    if (this.connections.openPushes(session) >= concurrent) return 'limit';
     const headers = this.requestHeaders(context, push, target, url);
     // Counted from the promise on, so pushes issued in one tick cannot overshoot the client's limit.
     this.connections.opened(session);
@@ -159,7 +160,18 @@ export class PushIssuer {
   ): void {
     let response: PushedResponse | undefined;
     let settled = false;
+    const timeout = this.options.pushTimeoutMs > 0
+      ? setTimeout(() => {
+          // Only a handler that has not answered: a slow client reading a large body is flow control's job.
+          if (settled || pushStream.closed || pushStream.headersSent) return;
+          settled = true;
+          this.connections.forget(session, key);
+          this.monitor.emit({ type: 'failed', path: url, error: `not finished after pushTimeoutMs (${this.options.pushTimeoutMs} ms)` });
+          pushStream.close(h2.NGHTTP2_CANCEL);
+        }, this.options.pushTimeoutMs).unref()
+      : undefined;
     pushStream.once('close', () => {
+      clearTimeout(timeout);
       this.connections.closed(session);
       if (settled) return;
       if (response?.writableEnded && pushStream.rstCode === h2.NGHTTP2_NO_ERROR) {

@@ -21,7 +21,8 @@ describe('the published package', () => {
     const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
     expect(out).toEqual({
       exports: [
-        'DEFAULT_DIARY_SIZE', 'DEFAULT_INHERITED_HEADERS', 'DEFAULT_MAX_PUSHES_PER_REQUEST', 'PUSH_MODULE_OPTIONS', 'Push',
+        'DEFAULT_DIARY_SIZE', 'DEFAULT_INHERITED_HEADERS', 'DEFAULT_MAX_CONCURRENT_PUSHES_PER_CONNECTION', 'DEFAULT_MAX_PUSHES_PER_REQUEST',
+        'DEFAULT_PUSH_TIMEOUT_MS', 'PUSH_MODULE_OPTIONS', 'Push',
         'PushAfterResponseError', 'PushError', 'PushInterceptor', 'PushModule', 'PushMonitor', 'PushOutsideRequestError',
         'PushService', 'PushValidationError', 'isPushedRequest',
       ],

@@ -142,6 +142,8 @@ describe('resolvePushOptions', () => {
   it('applies the documented defaults', () => {
     expect(resolvePushOptions()).toEqual({
       maxPushesPerRequest: 16,
+      maxConcurrentPushesPerConnection: 32,
+      pushTimeoutMs: 30000,
       inheritHeaders: ['cookie', 'authorization', 'user-agent', 'accept-language', 'accept-encoding'],
       authorities: [],
       fallback: { earlyHints: true, linkHeader: true, nopush: false },
@@ -169,6 +171,8 @@ describe('resolvePushOptions', () => {
     [{ authorities: ['a b'] }, /"authorities"/],
     [{ authorities: ['a.test:0'] }, /"authorities"/],
     [{ diarySize: -1 }, /"diarySize"/],
+    [{ pushTimeoutMs: -5 }, /"pushTimeoutMs"/],
+    [{ maxConcurrentPushesPerConnection: 0.5 }, /"maxConcurrentPushesPerConnection"/],
     [{ onPush: 'log' }, /"onPush"/],
     [{ fallback: true }, /"fallback"/],
     [{ digestCookie: 'yes' }, /"digestCookie"/],
