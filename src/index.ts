@@ -6,6 +6,7 @@ export { PushMonitor } from './push.monitor';
 export type { PushEvent, PushRefusal, PushStats } from './push-event.interface';
 export { PushInterceptor } from './push.interceptor';
 export { isPushedRequest } from './is-pushed-request';
+export { pushSummary, type PushSummary } from './push-summary';
 export { PushError, PushValidationError, PushAfterResponseError, PushOutsideRequestError } from './push.errors';
 export type { PushErrorCode } from './push.errors';
 export type { DigestCookieOptions, PreloadFallbackOptions, PushModuleOptions } from './push-module-options.interface';

@@ -23,6 +23,8 @@ export class PushContext {
   hintLinks: string[] | undefined;
   /** `Link` values of resources that were pushed (sent with `nopush` when asked for). */
   pushedLinks: string[] | undefined;
+  /** Pushes of this response the client cancelled so far. */
+  cancelledCount = 0;
   /** The client's digest cookie, read on the first push (`digestCookie`). */
   digest: PushDigest | undefined;
 
@@ -51,10 +53,17 @@ export class PushContext {
     (this.promisedKeys ??= new Set()).add(key);
   }
 
-  /** Remembers what became of a push, for the preload links of the response. */
-  record(push: NormalizedPush, outcome: PushOutcome): void {
-    if (push.link === undefined) return;
+  /**
+   * Remembers what became of a push, for the preload links of the response. Returns true when the
+   * resource became a new hint (only when `hints` are on: the fallback sends them).
+   */
+  record(push: NormalizedPush, outcome: PushOutcome, hints: boolean): boolean {
+    if (push.link === undefined) return false;
     if (outcome === 'promised') (this.pushedLinks ??= []).push(push.link);
-    else if (HINTED_OUTCOMES.has(outcome) && !this.hintLinks?.includes(push.link)) (this.hintLinks ??= []).push(push.link);
+    else if (hints && HINTED_OUTCOMES.has(outcome) && !this.hintLinks?.includes(push.link)) {
+      (this.hintLinks ??= []).push(push.link);
+      return true;
+    }
+    return false;
   }
 }

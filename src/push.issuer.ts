@@ -7,7 +7,7 @@ import type { PushContext } from './push-context';
 import { PushMonitor } from './push.monitor';
 import { DigestCookie } from './push-digest.cookie';
 import type { ResolvedPushOptions } from './push-module-options.interface';
-import { HINTED_OUTCOMES, type PushOutcome } from './push-outcome';
+import type { PushOutcome } from './push-outcome';
 import type { NormalizedPush } from './push-resource.interface';
 import { formatAuthority, parseAuthority } from './push-validation';
 import type { PushedRequestDispatcher, PushedResponse } from './pushed-request.dispatcher';
@@ -59,11 +59,8 @@ export class PushIssuer {
     const target = this.resolveTarget(context, push);
     const url = push.qs ? `${push.path}?${push.qs}` : push.path;
     const outcome = this.promise(context, push, target, url);
-    context.record(push, outcome);
-    if (outcome !== 'promised') {
-      if (outcome !== 'failed') this.monitor.emit({ type: 'refused', path: url, reason: outcome });
-      if (this.hints && push.link !== undefined && HINTED_OUTCOMES.has(outcome)) this.monitor.countHints(1);
-    }
+    if (context.record(push, outcome, this.hints)) this.monitor.countHints(1);
+    if (outcome !== 'promised' && outcome !== 'failed') this.monitor.emit({ type: 'refused', path: url, reason: outcome });
     return outcome;
   }
 
@@ -93,7 +90,7 @@ export class PushIssuer {
           this.monitor.emit({ type: 'failed', path: url, error: error.message });
           return;
         }
-        this.serve(session, key, pushStream, promisedHeaders, url, started);
+        this.serve(context, session, key, pushStream, promisedHeaders, url, started);
       });
     } catch (error) {
       // The connection went away between our checks and the frame (GOAWAY, RST, settings change).
@@ -151,6 +148,7 @@ export class PushIssuer {
 
   /** Routes the promised request and reports how its response ended: completed, cancelled or failed. */
   private serve(
+    context: PushContext,
     session: Http2Session,
     key: string,
     pushStream: ServerHttp2Stream,
@@ -179,6 +177,7 @@ export class PushIssuer {
         this.monitor.emit({ type: 'completed', path: url, status, bytes: response.bytesSent, durationMs: performance.now() - started });
       } else {
         this.connections.forget(session, key);
+        context.cancelledCount++;
         this.monitor.emit({ type: 'cancelled', path: url, code: pushStream.rstCode ?? h2.NGHTTP2_CANCEL });
       }
     });

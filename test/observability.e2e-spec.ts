@@ -1,6 +1,6 @@
 import * as https from 'node:https';
 import type { PushEvent, PushModuleOptions } from '../src';
-import { PushService } from '../src';
+import { pushSummary, PushService } from '../src';
 import { configureTestApp, pushTestModule } from './fixtures/push-test.app';
 import { connect, fetchWithPushes, pushedPaths } from './support/h2-client';
 import { startApp, type StartedApp } from './support/start-app';
@@ -216,4 +216,33 @@ describe('digestCookie', () => {
       expect(sameVersion.pushes).toEqual([]);
       expect(pushedPaths(newVersion)).toEqual(['/static/style.css']);
     }));
+});
+
+describe('pushSummary', () => {
+  it('tells per response what was pushed, hinted and cancelled, e.g. in an onResponse hook', async () => {
+    const summaries: Record<string, unknown>[] = [];
+    const server = await startApp(pushTestModule(), {
+      configure: (app) => {
+        configureTestApp(app);
+        app.getHttpAdapter().getInstance().addHook('onResponse', (request, _reply, done) => {
+          if (request.url === '/page') summaries.push({ ...pushSummary(request) });
+          done();
+        });
+      },
+    });
+    try {
+      const pushing = await connect(server.url);
+      await fetchWithPushes(pushing, '/page');
+      pushing.close();
+      const refusing = await connect(server.url, { enablePush: false });
+      await fetchWithPushes(refusing, '/page');
+      refusing.close();
+      expect(summaries).toEqual([
+        { pushed: 3, hinted: 0, cancelled: 0 },
+        { pushed: 0, hinted: 3, cancelled: 0 },
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -24,7 +24,7 @@ describe('the published package', () => {
         'DEFAULT_DIARY_SIZE', 'DEFAULT_INHERITED_HEADERS', 'DEFAULT_MAX_CONCURRENT_PUSHES_PER_CONNECTION', 'DEFAULT_MAX_PUSHES_PER_REQUEST',
         'DEFAULT_PUSH_TIMEOUT_MS', 'PUSH_MODULE_OPTIONS', 'Push',
         'PushAfterResponseError', 'PushError', 'PushInterceptor', 'PushModule', 'PushMonitor', 'PushOutsideRequestError',
-        'PushService', 'PushValidationError', 'isPushedRequest',
+        'PushService', 'PushValidationError', 'isPushedRequest', 'pushSummary',
       ],
       global: true,
       module: 'PushModule',

@@ -1,0 +1,19 @@
+import type { FastifyRequest } from 'fastify';
+import { pushContextOf } from './push-context.hooks';
+
+/** What the module did for one response: for logs such as `pushed 2, hinted 0, cancelled 0`. */
+export interface PushSummary {
+  /** Resources promised (PUSH_PROMISE sent). */
+  pushed: number;
+  /** Resources sent as preload hints instead (103 Early Hints / `Link`). */
+  hinted: number;
+  /** Pushes the client cancelled so far (pushes still in flight may be cancelled later). */
+  cancelled: number;
+}
+
+/** The push summary of a Fastify request the module saw, e.g. in an `onResponse` hook; else undefined. */
+export function pushSummary(request: FastifyRequest): PushSummary | undefined {
+  const context = pushContextOf(request);
+  if (!context) return undefined;
+  return { pushed: context.promisedCount, hinted: context.hintLinks?.length ?? 0, cancelled: context.cancelledCount };
+}
