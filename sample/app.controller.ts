@@ -1,4 +1,5 @@
-import { Controller, Get, Header, UseGuards } from '@nestjs/common';
+import { Controller, Get, Header, Inject, UseGuards } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Push, PushService } from '../src';
 import { DemoAuthGuard } from './demo-auth.guard';
 
@@ -18,15 +19,25 @@ export const HOME_PAGE = `<!doctype html>
 </html>
 `;
 
+/** Injection token: how long `GET /` thinks before it returns the page, in ms (models a slow page). */
+export const PAGE_DELAY_MS = Symbol('PAGE_DELAY_MS');
+
 @Controller()
 export class AppController {
-  constructor(private readonly pushes: PushService) {}
+  constructor(
+    private readonly pushes: PushService,
+    @Inject(PAGE_DELAY_MS) private readonly pageDelayMs: number,
+  ) {}
 
-  /** Declared pushes: promised before the handler runs, so before the page's headers. */
+  /**
+   * Declared pushes: promised before the handler runs, so before the page's headers. A client that refuses
+   * push gets them as one 103 Early Hints instead, also before the handler (and its think time) runs.
+   */
   @Get('/')
   @Header('content-type', 'text/html; charset=utf-8')
   @Push('/static/style.css', '/static/app.js')
-  home(): string {
+  async home(): Promise<string> {
+    if (this.pageDelayMs > 0) await sleep(this.pageDelayMs);
     return HOME_PAGE;
   }
 

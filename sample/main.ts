@@ -1,7 +1,8 @@
 /**
  * Starts the sample: `npm run sample` (HTTP/2 over TLS) or `H2C=1 npm run sample` (cleartext HTTP/2 with
  * prior knowledge). Env: PORT (3000), HOST (127.0.0.1), CERT_FILE and KEY_FILE (else a self-signed
- * certificate is made at start). Tests import `createSampleApp` instead.
+ * certificate is made at start), PAGE_DELAY_MS (0: think time of the `GET /` handler). Tests import
+ * `createSampleApp` instead.
  */
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
@@ -11,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
+import type { PushModuleOptions } from '../src';
 import { AppModule } from './app.module';
 
 export interface SampleOptions {
@@ -23,6 +25,12 @@ export interface SampleOptions {
   key?: string;
   cert?: string;
   logger?: NestApplicationOptions['logger'];
+  /** Options of `PushModule.forRoot()` (e.g. `{ fallback: false }`); defaults when left out. */
+  push?: PushModuleOptions;
+  /** Think time of the `GET /` handler before it returns the page, in ms. Default 0. */
+  pageDelayMs?: number;
+  /** Called before the server listens, e.g. to add Fastify hooks. */
+  configure?: (app: NestFastifyApplication) => void;
 }
 
 /**
@@ -52,12 +60,13 @@ export async function createSampleApp(opts: SampleOptions = {}): Promise<{ app: 
     ? new FastifyAdapter({ http2: true, https: { ...tls, allowHTTP1: true }, forceCloseConnections: true })
     : new FastifyAdapter({ http2: true, forceCloseConnections: true });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule,
+    AppModule.forRoot({ push: opts.push, pageDelayMs: opts.pageDelayMs }),
     adapter,
     opts.logger === undefined ? {} : { logger: opts.logger },
   );
   // Cacheable assets: browsers only keep a pushed (or early-hinted) response they may cache.
   app.useStaticAssets({ root: PUBLIC_DIR, prefix: '/static/', maxAge: 60_000 });
+  opts.configure?.(app);
   await app.listen(port, host);
   const address = app.getHttpServer().address() as AddressInfo;
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
@@ -81,12 +90,15 @@ async function main(): Promise<void> {
   const { CERT_FILE, KEY_FILE } = process.env;
   if (!CERT_FILE !== !KEY_FILE) throw new Error('Set both CERT_FILE and KEY_FILE, or neither.');
   const h2c = process.env.H2C === '1';
+  const pageDelayMs = Number(process.env.PAGE_DELAY_MS ?? 0);
+  if (!Number.isFinite(pageDelayMs) || pageDelayMs < 0) throw new Error('PAGE_DELAY_MS must be a number of milliseconds >= 0.');
   const { app, url } = await createSampleApp({
     port: Number(process.env.PORT ?? 3000),
     host: process.env.HOST ?? '127.0.0.1',
     h2c,
     cert: CERT_FILE && readFileSync(CERT_FILE, 'utf8'),
     key: KEY_FILE && readFileSync(KEY_FILE, 'utf8'),
+    pageDelayMs,
   });
   app.enableShutdownHooks();
   console.log(howToSeePushes(url, h2c));
