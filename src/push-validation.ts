@@ -17,7 +17,10 @@ import { inferPreloadAs, preloadLink } from './preload-link';
 
 const MAX_PATH_LENGTH = 8192;
 const MAX_VALUE_LENGTH = 8192;
-const MAX_HEADERS = 64;
+/** Header fields (array items count one each) a push may give: clients cap a header list (Node: 128 fields). */
+const MAX_HEADER_FIELDS = 64;
+/** Size of the given headers as HPACK counts it (name + value + 32 per field): well inside a client's 64 KiB. */
+const MAX_HEADERS_SIZE = 16 * 1024;
 
 // RFC 3986 path-absolute (no "//" start, so it cannot be read as an authority) and query, percent-encoded.
 const PATH = /^\/(?!\/)(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
@@ -47,7 +50,17 @@ const CONNECTION_HEADERS: ReadonlySet<string> = new Set([
   'transfer-encoding',
   'upgrade',
   'te',
+  'http2-settings',
   'host',
+]);
+/** Headers Node's http2 sends once: several values for them make it throw (ERR_HTTP2_HEADER_SINGLE_VALUE). */
+const SINGLE_VALUE_HEADERS: ReadonlySet<string> = new Set([
+  'access-control-allow-credentials', 'access-control-max-age', 'access-control-request-method', 'age',
+  'authorization', 'content-encoding', 'content-language', 'content-length', 'content-location', 'content-md5',
+  'content-range', 'content-type', 'date', 'dnt', 'etag', 'expires', 'from', 'if-match', 'if-modified-since',
+  'if-none-match', 'if-range', 'if-unmodified-since', 'last-modified', 'location', 'max-forwards',
+  'proxy-authorization', 'range', 'referer', 'retry-after', 'tk', 'upgrade-insecure-requests', 'user-agent',
+  'x-content-type-options',
 ]);
 /** Headers that announce a request body, which a promised request cannot have. */
 const BODY_HEADERS: ReadonlySet<string> = new Set(['content-length', 'expect']);
@@ -65,9 +78,23 @@ function invalid(code: PushValidationError['code'], message: string): never {
   throw new PushValidationError(code, message);
 }
 
-/** Quotes a user-given value for an error message, escaping controls so the message itself stays one line. */
+/**
+ * Quotes a user-given value for an error message: escaped, so the message stays one line, and safe for any
+ * value (objects without a prototype or with a throwing toString included).
+ */
 function show(value: unknown): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  let text: string;
+  if (typeof value === 'string') text = JSON.stringify(value);
+  else if (value === null || ['number', 'boolean', 'undefined', 'bigint', 'symbol'].includes(typeof value)) text = String(value);
+  else if (typeof value === 'function') text = 'a function';
+  else {
+    try {
+      text = JSON.stringify(value) ?? 'an object';
+    } catch {
+      text = 'an object';
+    }
+  }
+  text = text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
@@ -154,6 +181,8 @@ function headerNameProblem(name: string): string | undefined {
     return `header names must be lowercase: use ${show(name.toLowerCase())}`;
   }
   if (!HEADER_NAME.test(name)) return 'it is not a valid header name (RFC 9110 token)';
+  // Assigning it would change an object's prototype instead of adding a header, here or in Node.
+  if (name === '__proto__') return 'it is reserved in JavaScript objects';
   if (CONNECTION_HEADERS.has(name)) {
     return name === 'host'
       ? 'the authority comes from the current request or the "host"/"port" options'
@@ -178,18 +207,29 @@ function validateHeaderValue(name: string, value: unknown): string {
 }
 
 export function validateHeaders(headers: unknown): Record<string, string | string[]> {
-  if (headers === undefined) return {};
+  const result: Record<string, string | string[]> = {};
+  if (headers === undefined) return result;
   if (!isPlainObject(headers)) {
     invalid('ERR_PUSH_INVALID_HEADER', `Push headers must be a plain object of request headers, got ${show(headers)}.`);
   }
-  const names = Object.keys(headers);
-  if (names.length > MAX_HEADERS) invalid('ERR_PUSH_INVALID_HEADER', `A push takes at most ${MAX_HEADERS} headers, got ${names.length}.`);
-  const result: Record<string, string | string[]> = {};
-  for (const name of names) {
+  let fields = 0;
+  let size = 0;
+  for (const name of Object.keys(headers)) {
     const problem = headerNameProblem(name);
     if (problem) invalid('ERR_PUSH_INVALID_HEADER', `Invalid push header name ${show(name)}: ${problem}.`);
     const value = headers[name];
-    result[name] = Array.isArray(value) ? value.map((item) => validateHeaderValue(name, item)) : validateHeaderValue(name, value);
+    const values = Array.isArray(value) ? Array.from(value) : [value]; // Array.from turns holes into undefined
+    if (values.length === 0) invalid('ERR_PUSH_INVALID_HEADER', `Push header "${name}" has no value: leave it out instead.`);
+    if (values.length > 1 && SINGLE_VALUE_HEADERS.has(name)) {
+      invalid('ERR_PUSH_INVALID_HEADER', `Push header "${name}" takes a single value, got ${values.length}.`);
+    }
+    for (const item of values) size += name.length + validateHeaderValue(name, item).length + 32;
+    fields += values.length;
+    result[name] = Array.isArray(value) ? (values as string[]) : (value as string);
+  }
+  if (fields > MAX_HEADER_FIELDS) invalid('ERR_PUSH_INVALID_HEADER', `A push takes at most ${MAX_HEADER_FIELDS} header fields, got ${fields}.`);
+  if (size > MAX_HEADERS_SIZE) {
+    invalid('ERR_PUSH_INVALID_HEADER', `Push headers take ${size} bytes (name + value + 32 per field); the limit is ${MAX_HEADERS_SIZE}.`);
   }
   return result;
 }

@@ -16,8 +16,21 @@ import type { PushedRequestDispatcher, PushedResponse } from './pushed-request.d
 interface PushTarget {
   readonly scheme: string;
   readonly authority: string;
-  /** True when the push goes to the client's own authority: only then are credentials copied. */
-  readonly sameAuthority: boolean;
+  /** True when the push goes to the client's own origin (scheme and authority): only then are credentials copied. */
+  readonly sameOrigin: boolean;
+}
+
+/** Node refuses to send a larger header block (maxSendHeaderBlockLength, 64 KiB), resetting the page's stream. */
+const MAX_HEADER_BLOCK = 60_000;
+
+/** Header list size as HPACK and SETTINGS_MAX_HEADER_LIST_SIZE count it: name + value + 32 per field. */
+function headerListSize(headers: OutgoingHttpHeaders): number {
+  let size = 0;
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    for (const item of Array.isArray(value) ? value : [value]) size += name.length + String(item).length + 32;
+  }
+  return size;
 }
 
 /**
@@ -79,6 +92,9 @@ export class PushIssuer {
     const concurrent = Math.min(session.remoteSettings.maxConcurrentStreams ?? Infinity, this.options.maxConcurrentPushesPerConnection);
     if (this.connections.openPushes(session) >= concurrent) return 'limit';
     const headers = this.requestHeaders(context, push, target, url);
+    if (headerListSize(headers) > Math.min(session.remoteSettings.maxHeaderListSize ?? Infinity, MAX_HEADER_BLOCK)) {
+      return 'limit'; // Inherited cookies can be large: a block the client refuses would cost it the connection.
+    }
     // Counted from the promise on, so pushes issued in one tick cannot overshoot the client's limit.
     this.connections.opened(session);
     const started = performance.now();
@@ -127,7 +143,7 @@ export class PushIssuer {
           'unless PushModule.forRoot({ authorities: [...] }) lists others.',
       );
     }
-    return { scheme, authority, sameAuthority };
+    return { scheme, authority, sameOrigin: sameAuthority && scheme === currentScheme };
   }
 
   private requestHeaders(context: PushContext, push: NormalizedPush, target: PushTarget, url: string): OutgoingHttpHeaders {
@@ -139,7 +155,7 @@ export class PushIssuer {
     };
     const clientHeaders = context.request.raw.headers;
     for (const name of this.options.inheritHeaders) {
-      if (!target.sameAuthority && CREDENTIAL_HEADERS.has(name)) continue;
+      if (!target.sameOrigin && CREDENTIAL_HEADERS.has(name)) continue;
       const value = clientHeaders[name];
       if (value !== undefined) headers[name] = value;
     }

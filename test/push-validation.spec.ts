@@ -73,7 +73,7 @@ describe('normalizePush', () => {
     [{ accept: 5 }, /must be a string/],
     [{ accept: ['ok', 7] }, /must be a string/],
     [['accept', 'x'], /plain object/],
-    [Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`x-${i}`, 'v'])), /at most 64 headers/],
+    [Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`x-${i}`, 'v'])), /at most 64 header fields/],
   ])('rejects the headers %j', (headers, message) => {
     rejects(() => normalizePush('/x', headers as never), 'ERR_PUSH_INVALID_HEADER', message);
   });
