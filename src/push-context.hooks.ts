@@ -1,7 +1,9 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import { PUSH_CONTEXT } from './push.constants';
+import { PUSH_CONTEXT, RESOLVED_PUSH_OPTIONS } from './push.constants';
+import type { ResolvedPushOptions } from './push-module-options.interface';
+import { injectsPushService } from './push-service.usage';
 import { PushContext } from './push-context';
 import { pushContextStorage } from './push-context.storage';
 import { PushIssuer } from './push.issuer';
@@ -10,13 +12,11 @@ import { LinkHeaderPusher } from './link-header.pusher';
 import { DigestCookie } from './push-digest.cookie';
 import { PushedRequestDispatcher, type FastifyRouting } from './pushed-request.dispatcher';
 
-type RequestWithContext = FastifyRequest & { [PUSH_CONTEXT]?: PushContext };
-
 /**
- * Registers, on the application's Fastify instance, what the module needs: a context per request that
- * PushService finds through AsyncLocalStorage, Fastify's router for serving pushed streams, and (with the
- * `Link` fallback, `pushLinkHeaders` or `digestCookie`) an onSend hook that completes the final response's
- * headers.
+ * Registers, on the application's Fastify instance, what the module needs: Fastify's router for serving
+ * pushed streams; when PushService is used, hooks entering each request's context in AsyncLocalStorage
+ * (which costs every request, so only then); and with the `Link` fallback, `pushLinkHeaders` or
+ * `digestCookie`, an onSend hook that completes the final response's headers.
  */
 @Injectable()
 export class PushContextHooks implements OnModuleInit {
@@ -28,6 +28,8 @@ export class PushContextHooks implements OnModuleInit {
     private readonly fallback: PreloadFallback,
     private readonly linkPusher: LinkHeaderPusher,
     private readonly digestCookie: DigestCookie,
+    private readonly modules: ModulesContainer,
+    @Inject(RESOLVED_PUSH_OPTIONS) private readonly options: ResolvedPushOptions,
   ) {}
 
   onModuleInit(): void {
@@ -39,15 +41,17 @@ export class PushContextHooks implements OnModuleInit {
       return;
     }
     fastify.decorateRequest(PUSH_CONTEXT as unknown as string, undefined);
-    fastify.addHook('onRequest', enterNewContext);
-    // Body parsing resumes in the connection's async context: enter the request's context again.
-    fastify.addHook('preHandler', reenterContext);
+    if (this.options.requestContext ?? injectsPushService(this.modules)) {
+      fastify.addHook('onRequest', enterContext);
+      // Body parsing resumes in the connection's async context: enter the request's context again.
+      fastify.addHook('preHandler', reenterContext);
+    }
     // Only when a feature needs it: routes that push nothing should not pay for a hook.
     if (this.fallback.addsLinkHeader || this.linkPusher.enabled || this.digestCookie.enabled) {
       fastify.addHook('onSend', (request, reply, payload, done) => {
-        const context = pushContextOf(request);
+        if (this.linkPusher.enabled && reply.hasHeader('link')) this.linkPusher.pushLinked(PushContext.of(request, reply), reply);
+        const context = PushContext.peek(request);
         if (context) {
-          if (this.linkPusher.enabled) this.linkPusher.pushLinked(context, reply);
           this.fallback.addLinkHeader(context, reply);
           this.digestCookie.write(context, reply);
         }
@@ -59,19 +63,12 @@ export class PushContextHooks implements OnModuleInit {
   }
 }
 
-function enterNewContext(request: RequestWithContext, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-  const context = new PushContext(request, reply);
-  request[PUSH_CONTEXT] = context;
-  pushContextStorage.run(context, done);
+function enterContext(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  pushContextStorage.run(PushContext.of(request, reply), done);
 }
 
-function reenterContext(request: RequestWithContext, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
-  const context = request[PUSH_CONTEXT];
-  if (context && pushContextStorage.getStore() !== context) pushContextStorage.run(context, done);
+function reenterContext(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  const context = PushContext.of(request, reply);
+  if (pushContextStorage.getStore() !== context) pushContextStorage.run(context, done);
   else done();
-}
-
-/** The PushContext of a Fastify request, when the module's hooks saw it. */
-export function pushContextOf(request: FastifyRequest): PushContext | undefined {
-  return (request as RequestWithContext)[PUSH_CONTEXT];
 }

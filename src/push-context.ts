@@ -1,20 +1,36 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerHttp2Stream } from 'node:http2';
 import { isPushedRequest } from './is-pushed-request';
+import { PUSH_CONTEXT } from './push.constants';
 import { HINTED_OUTCOMES, type PushOutcome } from './push-outcome';
 import type { PushDigest } from './push-digest';
 import type { NormalizedPush } from './push-resource.interface';
 
+type RequestWithContext = FastifyRequest & { [PUSH_CONTEXT]?: PushContext };
+
 /**
  * What this module knows about one request being handled: its stream, whether it was itself pushed, what
- * was promised for its response and which preload links it owes the client instead. Created per request
- * by a Fastify hook and found again through AsyncLocalStorage, so PushService stays a singleton.
+ * was promised for its response and which preload links it owes the client instead. Created on first use
+ * (a request that nothing pushes for never gets one) and kept on the request; PushService finds it
+ * through AsyncLocalStorage, so PushService stays a singleton.
  */
 export class PushContext {
+  /** The request's context, created on first use. */
+  static of(request: FastifyRequest, reply: FastifyReply): PushContext {
+    return ((request as RequestWithContext)[PUSH_CONTEXT] ??= new PushContext(request, reply));
+  }
+
+  /** The request's context if something created one. */
+  static peek(request: FastifyRequest): PushContext | undefined {
+    return (request as RequestWithContext)[PUSH_CONTEXT];
+  }
+
   /** The client's HTTP/2 stream; undefined over HTTP/1.1. */
   readonly stream: ServerHttp2Stream | undefined;
   /** Pushed requests cannot push again (RFC 9113 §8.4: no push on a pushed stream). */
   readonly pushed: boolean;
+  /** True once the `@Push()` resources of this request were issued. */
+  declaredIssued = false;
   /** True once this response's 103 Early Hints went out (at most one per response). */
   earlyHintsSent = false;
   /** De-duplication keys (method, scheme, authority, path, query) of the resources promised so far. */

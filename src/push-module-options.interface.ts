@@ -59,6 +59,13 @@ export interface PushModuleOptions {
    * first-party, HttpOnly and SameSite=Lax, but count it among the cookies your consent rules cover.
    */
   digestCookie?: boolean | DigestCookieOptions;
+  /**
+   * Whether each request enters an AsyncLocalStorage context, which `PushService.push()` needs to find the
+   * current request. Default: only when some provider, controller or enhancer injects PushService, since on
+   * Node 20 AsyncLocalStorage slows every request (see the README). Set `true` when PushService is reached
+   * in a way the module cannot see (e.g. `moduleRef.get(PushService)`).
+   */
+  requestContext?: boolean;
   /** Called with every push event (also available as `PushMonitor.events$`). Must not throw. */
   onPush?: (event: PushEvent) => void;
 }
@@ -88,6 +95,7 @@ export interface ResolvedPushOptions {
   readonly fallback: Readonly<Required<PreloadFallbackOptions>>;
   readonly diarySize: number;
   readonly pushLinkHeaders: boolean;
+  readonly requestContext: boolean | undefined;
   readonly digestCookie: Readonly<Required<DigestCookieOptions>> | undefined;
   readonly onPush?: (event: PushEvent) => void;
 }

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { pushContextOf } from './push-context.hooks';
+import { PushContext } from './push-context';
 
 /** What the module did for one response: for logs such as `pushed 2, hinted 0, cancelled 0`. */
 export interface PushSummary {
@@ -13,7 +13,7 @@ export interface PushSummary {
 
 /** The push summary of a Fastify request the module saw, e.g. in an `onResponse` hook; else undefined. */
 export function pushSummary(request: FastifyRequest): PushSummary | undefined {
-  const context = pushContextOf(request);
+  const context = PushContext.peek(request);
   if (!context) return undefined;
   return { pushed: context.promisedCount, hinted: context.hintLinks?.length ?? 0, cancelled: context.cancelledCount };
 }

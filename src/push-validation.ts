@@ -375,6 +375,9 @@ export function resolvePushOptions(options: PushModuleOptions = {}): ResolvedPus
   if (!Number.isInteger(diarySize) || diarySize < 0) {
     invalidModuleOption(`PushModule option "diarySize" must be an integer >= 0, got ${show(diarySize)}.`);
   }
+  if (options.requestContext !== undefined && typeof options.requestContext !== 'boolean') {
+    invalidModuleOption('PushModule option "requestContext" must be true, false or left out (auto).');
+  }
   if (options.onPush !== undefined && typeof options.onPush !== 'function') {
     invalidModuleOption('PushModule option "onPush" must be a function taking a PushEvent.');
   }
@@ -387,6 +390,7 @@ export function resolvePushOptions(options: PushModuleOptions = {}): ResolvedPus
     fallback: resolveFallback(options.fallback),
     diarySize,
     pushLinkHeaders: options.pushLinkHeaders === true,
+    requestContext: options.requestContext,
     digestCookie: resolveDigestCookie(options.digestCookie),
     onPush: options.onPush,
   };

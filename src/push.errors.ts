@@ -41,7 +41,8 @@ export class PushOutsideRequestError extends PushError {
     super(
       'ERR_PUSH_OUTSIDE_REQUEST',
       'PushService.push() was called outside a request: call it while a Fastify request is handled ' +
-        '(guards, interceptors, pipes, handlers, exception filters).',
+        '(guards, interceptors, pipes, handlers, exception filters). If it was, PushService was reached in a ' +
+        'way the module cannot see (e.g. moduleRef.get): set PushModule.forRoot({ requestContext: true }).',
     );
   }
 }

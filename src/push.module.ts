@@ -1,8 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { RESOLVED_PUSH_OPTIONS } from './push.constants';
 import { PushContextHooks } from './push-context.hooks';
-import { PushInterceptor } from './push.interceptor';
 import { PushIssuer } from './push.issuer';
 import { PushMonitor } from './push.monitor';
 import { PreloadFallback } from './preload-fallback';
@@ -14,7 +12,7 @@ import { resolvePushOptions } from './push-validation';
 
 /**
  * HTTP/2 server push for Nest on Fastify. `PushModule.forRoot(options?)` or `forRootAsync(...)`, once, in
- * the root module; global by default. Registers its interceptor and Fastify hooks itself.
+ * the root module; global by default. Registers its Fastify hooks itself; `@Push()` attaches its interceptor.
  */
 @Module({
   providers: [
@@ -26,9 +24,9 @@ import { resolvePushOptions } from './push-validation';
     DigestCookie,
     PushService,
     PushContextHooks,
-    { provide: APP_INTERCEPTOR, useClass: PushInterceptor },
   ],
-  exports: [PushService, PushMonitor],
+  // PushIssuer and PreloadFallback are exported for the PushInterceptor that @Push() attaches in other modules.
+  exports: [PushService, PushMonitor, PushIssuer, PreloadFallback],
 })
 export class PushModule extends ConfigurablePushModule {
   /** `forRoot()` with no argument means all defaults (the builder itself requires an object). */

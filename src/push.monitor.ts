@@ -37,7 +37,7 @@ export class PushMonitor {
       default:
         counters[event.type]++;
     }
-    this.logger.debug(`push ${event.path} ${describe(event)}`);
+    if (Logger.isLevelEnabled('debug')) this.logger.debug(`push ${event.path} ${describe(event)}`);
     if (!this.subject.observed && !this.options.onPush) return;
     try {
       this.options.onPush?.(event);

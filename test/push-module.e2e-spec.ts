@@ -1,7 +1,7 @@
 import { Controller, Get, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { ModuleRef, NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Push, PushModule, PushOutsideRequestError, PushService, PushValidationError } from '../src';
+import { Push, PushModule, PushOutsideRequestError, PushService, PushValidationError, type PushModuleOptions } from '../src';
 import { connect, fetchWithPushes } from './support/h2-client';
 import { startApp } from './support/start-app';
 
@@ -71,6 +71,44 @@ describe('PushModule', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('requestContext (AsyncLocalStorage only when needed)', () => {
+  /** Reaches PushService in a way the module cannot see: no class injects it. */
+  @Controller()
+  class ModuleRefController {
+    constructor(private readonly moduleRef: ModuleRef) {}
+
+    @Get('/via-module-ref')
+    push() {
+      try {
+        return { issued: this.moduleRef.get(PushService, { strict: false }).push('/x') };
+      } catch (error) {
+        return { code: (error as { code?: string }).code };
+      }
+    }
+  }
+
+  const start = async (options: PushModuleOptions) => {
+    @Module({ imports: [PushModule.forRoot(options)], controllers: [ModuleRefController] })
+    class RootModule {}
+    const server = await startApp(RootModule);
+    const client = await connect(server.url);
+    try {
+      return JSON.parse((await fetchWithPushes(client, '/via-module-ref')).body);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  };
+
+  it('is off when nothing injects PushService: push() then finds no request', async () => {
+    expect(await start({})).toEqual({ code: 'ERR_PUSH_OUTSIDE_REQUEST' });
+  });
+
+  it('requestContext: true turns it on', async () => {
+    expect(await start({ requestContext: true })).toEqual({ issued: true });
   });
 });
 

@@ -149,6 +149,7 @@ describe('resolvePushOptions', () => {
       fallback: { earlyHints: true, linkHeader: true, nopush: false },
       diarySize: 256,
       pushLinkHeaders: false,
+      requestContext: undefined,
       digestCookie: undefined,
       onPush: undefined,
     });
@@ -172,6 +173,7 @@ describe('resolvePushOptions', () => {
     [{ authorities: ['a.test:0'] }, /"authorities"/],
     [{ diarySize: -1 }, /"diarySize"/],
     [{ pushTimeoutMs: -5 }, /"pushTimeoutMs"/],
+    [{ requestContext: 'yes' }, /"requestContext"/],
     [{ maxConcurrentPushesPerConnection: 0.5 }, /"maxConcurrentPushesPerConnection"/],
     [{ onPush: 'log' }, /"onPush"/],
     [{ fallback: true }, /"fallback"/],
