@@ -1,0 +1,260 @@
+/**
+ * The load driver, in its own process (h2load cannot take pushes: it sends SETTINGS_ENABLE_PUSH=0).
+ * Opens `connections` HTTP/2 sessions with `streams` page fetches in flight on each, closed loop, for
+ * `durationMs` (or until `maxPages` pages), reads every byte of every response and pushed response and
+ * checks each body's length. A page counts when it and its three assets are complete:
+ *
+ * - `push`:  GET the page; its three assets arrive as pushed streams (matched to their page by the
+ *            `user-agent` the promised request inherits);
+ * - `fetch`: GET the page, then, once its body is in, GET the three assets;
+ * - `page`:  GET the page only.
+ *
+ * `hold: true` (memory measurement): streams get a flow-control window of 0, so nothing but headers and
+ * promises can be sent; once every page has its response headers (and, with push, its three promises) the
+ * driver reports `holding` and keeps it all open until `release`.
+ */
+import * as http2 from 'node:http2';
+import { performance } from 'node:perf_hooks';
+import { ASSET_PATHS, BODY_LENGTHS, PAGE_PATH } from './assets';
+import { reportErrors } from './ipc';
+
+reportErrors();
+
+export type DriverMode = 'push' | 'fetch' | 'page';
+
+export interface DriverConfig {
+  url: string;
+  mode: DriverMode;
+  connections: number;
+  streams: number;
+  durationMs?: number;
+  maxPages?: number;
+  hold?: boolean;
+  holdTimeoutMs?: number;
+}
+
+export interface DriverResult {
+  type: 'result';
+  pages: number;
+  pushes: number;
+  assets: number;
+  bytes: number;
+  /** Informational (1xx) responses received, e.g. 103 Early Hints. */
+  informational: number;
+  errors: number;
+  firstError?: string;
+  elapsedMs: number;
+  cpuMs: number;
+}
+
+const counts = { pages: 0, pushes: 0, assets: 0, bytes: 0, informational: 0, errors: 0, firstError: undefined as string | undefined };
+
+function fail(message: string): void {
+  counts.errors++;
+  counts.firstError ??= message;
+}
+
+/** One page fetch waiting for its pushed assets, by the user-agent its promises carry. */
+interface PendingPage {
+  pushesLeft: number;
+  pageDone: boolean;
+  promises: number;
+  done: () => void;
+  /** For the report on pages still incomplete at the end: pushed paths promised, and those complete. */
+  promised?: string[];
+  completed?: string[];
+}
+
+/** After the run's duration, how long in-flight pages may take to finish before they count as stuck. */
+const DRAIN_MS = 5000;
+
+function connect(url: string, config: DriverConfig): Promise<http2.ClientHttp2Session> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(url, {
+      // nghttp2 refuses promises beyond 200 reserved (promised, headers not yet sent) streams by default.
+      maxReservedRemoteStreams: 10_000,
+      settings: {
+        enablePush: config.mode === 'push',
+        initialWindowSize: config.hold ? 0 : 1 << 20,
+        maxConcurrentStreams: 1000,
+      },
+    });
+    session.once('connect', () => {
+      if (!config.hold) session.setLocalWindowSize(8 << 20);
+      resolve(session);
+    });
+    session.once('error', reject);
+  });
+}
+
+/** Reads a response to its end; resolves with its status and checks the length. */
+function readBody(stream: http2.ClientHttp2Stream, path: string, onHeaders?: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    let status = 0;
+    let bytes = 0;
+    let settled = false;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      resolve();
+    };
+    const headers = (h: http2.IncomingHttpHeaders) => {
+      status = Number(h[':status']);
+      onHeaders?.();
+    };
+    stream.once('response', headers);
+    // 1xx before the response (103 Early Hints, when the server sends them).
+    stream.on('headers', () => counts.informational++);
+    stream.once('push', headers);
+    stream.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    stream.once('end', () => {
+      counts.bytes += bytes;
+      if (status !== 200) fail(`${path}: status ${status}`);
+      else if (bytes !== BODY_LENGTHS[path]) fail(`${path}: ${bytes} bytes, expected ${BODY_LENGTHS[path]}`);
+      settle();
+    });
+    stream.once('error', (error) => {
+      fail(`${path}: ${error.message}`);
+      settle();
+    });
+    stream.once('close', settle);
+  });
+}
+
+let sequence = 0;
+
+async function main(config: DriverConfig): Promise<void> {
+  const started = performance.now();
+  const cpuStart = process.cpuUsage();
+  const deadline = config.durationMs === undefined ? Infinity : started + config.durationMs;
+  let issued = 0;
+  const more = () => performance.now() < deadline && (config.maxPages === undefined || issued < config.maxPages);
+
+  const sessions = await Promise.all(Array.from({ length: config.connections }, () => connect(config.url, config)));
+  const pending = new Map<string, PendingPage>();
+  for (const session of sessions) {
+    session.on('error', (error) => fail(`session: ${error.message}`));
+    session.on('stream', (stream: http2.ClientHttp2Stream, requestHeaders: http2.IncomingHttpHeaders) => {
+      const path = String(requestHeaders[':path']);
+      const page = pending.get(String(requestHeaders['user-agent']));
+      if (!page) {
+        fail(`push ${path} for no page`);
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+        return;
+      }
+      page.promises++;
+      (page.promised ??= []).push(path);
+      if (config.hold) return;
+      void readBody(stream, path).then(() => {
+        (page.completed ??= []).push(path);
+        counts.pushes++;
+        if (--page.pushesLeft === 0 && page.pageDone) page.done();
+      });
+    });
+  }
+
+  /** One page and its assets, fetched the way `mode` says. */
+  const fetchPage = (session: http2.ClientHttp2Session): Promise<void> => new Promise((resolve) => {
+    issued++;
+    const agent = `bench-${++sequence}`;
+    const page: PendingPage = { pushesLeft: 3, pageDone: false, promises: 0, done: () => {
+      pending.delete(agent);
+      counts.pages++;
+      resolve();
+    } };
+    if (config.mode === 'push') pending.set(agent, page);
+    const request = session.request({ ':path': PAGE_PATH, 'user-agent': agent, accept: 'text/html' });
+    void readBody(request, PAGE_PATH).then(async () => {
+      if (config.mode === 'fetch') {
+        await Promise.all(ASSET_PATHS.map((path) =>
+          readBody(session.request({ ':path': path, 'user-agent': agent, accept: '*/*' }), path).then(() => counts.assets++)));
+      }
+      page.pageDone = true;
+      if (config.mode === 'push' && page.promises < 3) {
+        // Promises come before the page's HEADERS: by the end of its body, all of them are in.
+        fail(`page got ${page.promises} push promises, expected 3: the server did not push them all`);
+        page.done();
+        return;
+      }
+      if (config.mode !== 'push' || page.pushesLeft === 0) page.done();
+    });
+  });
+
+  if (config.hold) {
+    await hold(sessions, config, pending);
+    return;
+  }
+
+  const slots = Promise.all(sessions.flatMap((session) =>
+    Array.from({ length: config.streams }, async () => {
+      while (more()) await fetchPage(session);
+    })));
+  const endBy = (config.durationMs === undefined ? 60_000 : config.durationMs) + DRAIN_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const drained = await Promise.race([
+    slots.then(() => true),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, started + endBy - performance.now())))),
+  ]);
+  clearTimeout(timer);
+  if (!drained) {
+    for (const [agent, page] of pending) {
+      fail(`page ${agent} incomplete ${DRAIN_MS} ms after the end: page body ${page.pageDone ? 'complete' : 'not complete'}, ` +
+        `pushes promised [${page.promised?.join(', ') ?? ''}], complete [${page.completed?.join(', ') ?? ''}]`);
+    }
+    if (pending.size === 0) fail(`${config.mode}: requests still open ${DRAIN_MS} ms after the end`);
+  }
+  const elapsedMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuStart);
+  for (const session of sessions) session.destroy();
+  const result: DriverResult = {
+    type: 'result',
+    pages: counts.pages,
+    pushes: counts.pushes,
+    assets: counts.assets,
+    bytes: counts.bytes,
+    informational: counts.informational,
+    errors: counts.errors,
+    firstError: counts.firstError,
+    elapsedMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+  };
+  process.send!(result, () => process.exit(0));
+}
+
+/** Opens `maxPages` page requests whose bodies cannot flow, waits for their headers and promises, holds. */
+async function hold(sessions: http2.ClientHttp2Session[], config: DriverConfig, pending: Map<string, PendingPage>): Promise<void> {
+  const total = config.maxPages ?? 0;
+  const expectedPromises = config.mode === 'push' ? 3 : 0;
+  let answered = 0;
+  const pages: PendingPage[] = [];
+  for (let i = 0; i < total; i++) {
+    const session = sessions[i % sessions.length];
+    const agent = `bench-${++sequence}`;
+    const page: PendingPage = { pushesLeft: 3, pageDone: false, promises: 0, done: () => undefined };
+    pending.set(agent, page);
+    pages.push(page);
+    const request = session.request({ ':path': PAGE_PATH, 'user-agent': agent, accept: 'text/html' });
+    request.once('response', () => answered++);
+    request.on('error', (error) => fail(`held page: ${error.message}`));
+  }
+  const until = performance.now() + (config.holdTimeoutMs ?? 20_000);
+  while (answered < total || pages.some((p) => p.promises < expectedPromises)) {
+    if (performance.now() > until) throw new Error(`hold: only ${answered}/${total} pages answered, ${pages.reduce((s, p) => s + p.promises, 0)} promises`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const promises = pages.reduce((sum, p) => sum + p.promises, 0);
+  process.send!({ type: 'holding', pages: answered, promises, errors: counts.errors, firstError: counts.firstError });
+  process.once('message', (message: { type: string }) => {
+    if (message.type !== 'release') return;
+    for (const session of sessions) session.destroy();
+    process.send!({ type: 'released' }, () => process.exit(0));
+  });
+}
+
+process.once('message', (message: DriverConfig & { type: string }) => {
+  if (message.type === 'run') void main(message).catch((error) => {
+    process.send!({ type: 'error', error: String(error?.stack ?? error) }, () => process.exit(1));
+  });
+});
+// A hard bound on any run.
+setTimeout(() => process.exit(2), 120_000).unref();
