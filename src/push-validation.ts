@@ -79,22 +79,17 @@ function invalid(code: PushValidationError['code'], message: string): never {
 }
 
 /**
- * Quotes a user-given value for an error message: escaped, so the message stays one line, and safe for any
- * value (objects without a prototype or with a throwing toString included).
+ * Quotes a user-given value for an error message: escaped, so the message stays one line, bounded work
+ * whatever the size, and safe for any value (objects without a prototype or with a throwing toString).
  */
 function show(value: unknown): string {
   let text: string;
-  if (typeof value === 'string') text = JSON.stringify(value);
+  if (typeof value === 'string') text = JSON.stringify(value.length > 100 ? value.slice(0, 100) : value);
   else if (value === null || ['number', 'boolean', 'undefined', 'bigint', 'symbol'].includes(typeof value)) text = String(value);
   else if (typeof value === 'function') text = 'a function';
-  else {
-    try {
-      text = JSON.stringify(value) ?? 'an object';
-    } catch {
-      text = 'an object';
-    }
-  }
-  text = text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  else if (Array.isArray(value)) text = `an array of ${value.length} items`;
+  else text = 'an object';
+  text = text.replace(/[\x00-\x1f\x7f\x85\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
@@ -218,6 +213,10 @@ export function validateHeaders(headers: unknown): Record<string, string | strin
     const problem = headerNameProblem(name);
     if (problem) invalid('ERR_PUSH_INVALID_HEADER', `Invalid push header name ${show(name)}: ${problem}.`);
     const value = headers[name];
+    // Checked before reading the items: a sparse array's length costs its creator nothing, us every index.
+    if (Array.isArray(value) && fields + value.length > MAX_HEADER_FIELDS) {
+      invalid('ERR_PUSH_INVALID_HEADER', `A push takes at most ${MAX_HEADER_FIELDS} header fields, got ${fields + value.length} or more.`);
+    }
     const values = Array.isArray(value) ? Array.from(value) : [value]; // Array.from turns holes into undefined
     if (values.length === 0) invalid('ERR_PUSH_INVALID_HEADER', `Push header "${name}" has no value: leave it out instead.`);
     if (values.length > 1 && SINGLE_VALUE_HEADERS.has(name)) {
