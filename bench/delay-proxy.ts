@@ -95,7 +95,8 @@ export function startDelayProxy(options: DelayProxyOptions): Promise<net.Server>
   });
 }
 
-if (require.main === module) {
+// Also imported by the browser test, which jest runs as an ES module (no `require`).
+if (typeof require !== 'undefined' && require.main === module) {
   const [targetPort, rttMs, rate] = process.argv.slice(2).map(Number);
   if (!targetPort || Number.isNaN(rttMs)) {
     console.error('usage: node delay-proxy.js <targetPort> <rttMs> [bytesPerSecond]');

@@ -20,6 +20,7 @@
  */
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { X509Certificate, createHash } from 'node:crypto';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,7 +28,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { createSampleApp } from '../sample/main';
 import { PushService, type PushModuleOptions, type PushStats } from '../src';
-import { startDelayProxy, type DelayProxy } from './support/delay-proxy';
+import { startDelayProxy } from '../bench/delay-proxy';
 import { testCertificate } from './support/tls';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -53,7 +54,7 @@ interface Server {
   url: string;
   /** Through the delay proxy. */
   proxiedUrl: string;
-  proxy: DelayProxy;
+  proxy: NetServer;
   trace: Trace;
 }
 
@@ -75,8 +76,8 @@ async function startSample(tls: { key: string; cert: string }, push?: PushModule
       });
     },
   });
-  const proxy = await startDelayProxy(Number(new URL(url).port), ONE_WAY_DELAY_MS);
-  return { app, url: `${url}/`, proxiedUrl: `https://127.0.0.1:${proxy.port}/`, proxy, trace };
+  const proxy = await startDelayProxy({ targetPort: Number(new URL(url).port), rttMs: 2 * ONE_WAY_DELAY_MS });
+  return { app, url: `${url}/`, proxiedUrl: `https://127.0.0.1:${(proxy.address() as AddressInfo).port}/`, proxy, trace };
 }
 
 /** What the page reports about itself (Navigation Timing and Resource Timing). */
@@ -201,7 +202,7 @@ describe('headless Chromium, which refuses push, gets the preload fallback', () 
   afterAll(async () => {
     await Promise.all([...open].map((context) => context.close().catch(() => undefined)));
     for (const server of [hinted, plain]) {
-      await server?.proxy.close();
+      await new Promise((resolve) => (server ? server.proxy.close(resolve) : resolve(undefined)));
       await server?.app.close();
     }
   });
