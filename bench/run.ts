@@ -7,7 +7,7 @@
  * --only=1,2,3,4,5 (some parts only).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import type * as http2 from 'node:http2';
@@ -622,7 +622,10 @@ async function main(): Promise<void> {
     `Library source measured: \`src/\` at commit ${commit || '?'}${dirty ? ' **plus uncommitted changes in src/**' : ''} ` +
       '(the bench compiles `src/` as it is). How to read these numbers and what to change: bench/README.md.',
   ].join('\n');
-  const report = [header, ...sections].join('\n\n') + '\n';
+  // What was changed after profiling, with before/after figures: kept by hand, appended to every report.
+  const changesFile = join(BENCH_DIR, 'CHANGES.md');
+  const changes = existsSync(changesFile) ? [readFileSync(changesFile, 'utf8').trim()] : [];
+  const report = [header, ...sections, ...changes].join('\n\n') + '\n';
   process.stdout.write(`\n${report}\n`);
   if (ONLY) {
     log('bench: --only given, bench/RESULTS.md left as it was');
