@@ -73,3 +73,28 @@ export async function pageThenAssets(session: http2.ClientHttp2Session): Promise
   await Promise.all(ASSET_PATHS.map((path) => read(session.request({ ':path': path, 'user-agent': 'latency' }), path)));
   return performance.now() - start;
 }
+
+/**
+ * Milliseconds until the page and its assets are complete for a client that refuses push (as browsers
+ * do) but requests the assets the moment a 103 Early Hints names them, as Chromium does for preloads.
+ */
+export function pageWithEarlyHints(session: http2.ClientHttp2Session): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const reads: Promise<void>[] = [];
+    const page = session.request({ ':path': PAGE_PATH, 'user-agent': 'latency' });
+    page.once('headers', (headers) => {
+      if (Number(headers[':status']) !== 103) return;
+      for (const match of String(headers.link).matchAll(/<([^>]+)>/g)) {
+        reads.push(read(session.request({ ':path': match[1], 'user-agent': 'latency' }), match[1]));
+      }
+    });
+    read(page, PAGE_PATH)
+      .then(async () => {
+        await Promise.all(reads);
+        if (reads.length !== ASSET_PATHS.length) throw new Error(`expected 3 hinted assets, got ${reads.length}`);
+        return performance.now() - start;
+      })
+      .then(resolve, reject);
+  });
+}

@@ -14,7 +14,7 @@ import type * as http2 from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import { BODY_LENGTHS, ASSET_PATHS, PAGE_PATH, PLAIN_PATH } from './assets';
 import { forkChild, killChildren, type Child } from './ipc';
-import { bareRequest, connectVia, pageThenAssets, pageWithPushes } from './latency';
+import { bareRequest, connectVia, pageThenAssets, pageWithEarlyHints, pageWithPushes } from './latency';
 import type { DriverConfig, DriverResult } from './load-driver';
 import { summariseProfile, type ProfileSummary } from './profile';
 
@@ -391,21 +391,28 @@ async function latency(push: Server, nopush: Server): Promise<string> {
   const pair = async (pushPort: number, nopushPort: number, suffix: string) => {
     const withPush = await connectVia(pushPort, true);
     const without = await connectVia(nopushPort, false);
+    // The PushModule server, push refused by the client: it gets a 103 naming the assets instead.
+    const hinted = await connectVia(pushPort, false);
     for (let i = 0; i < 3; i++) {
       await pageWithPushes(withPush);
       await pageThenAssets(without);
+      await pageWithEarlyHints(hinted);
     }
-    // Alternate the two, sample by sample.
+    // Alternate the three, sample by sample.
     const a: number[] = [];
     const b: number[] = [];
+    const c: number[] = [];
     for (let i = 0; i < LATENCY_SAMPLES; i++) {
       a.push(await pageWithPushes(withPush));
       b.push(await pageThenAssets(without));
+      c.push(await pageWithEarlyHints(hinted));
     }
     withPush.destroy();
     without.destroy();
+    hinted.destroy();
     const am = describe(`(a) page + 3 assets, pushed${suffix}`, a, '≈ 1 RTT + transfer');
     const bm = describe(`(b) page, then 3 GETs after its body${suffix}`, b, '≈ 2 RTT + transfer');
+    describe(`(c) push refused: 103 Early Hints, 3 GETs on the 103${suffix}`, c, '≈ 2 RTT + transfer (no think time to hide it in)');
     return { am, bm };
   };
   const plain = await pair(pushProxy.port, nopushProxy.port, '');
@@ -421,7 +428,9 @@ async function latency(push: Server, nopush: Server): Promise<string> {
     `\`bench/delay-proxy\` holds every chunk ${RTT_MS / 2} ms in each direction (order kept). Measured on an **already-connected** ` +
       'HTTP/2 session (3 warm-up fetches on it first), so no TCP/TLS set-up is included; the proxy accepts the TCP connection ' +
       'locally, so it could not model the handshake RTT anyway (add 1 RTT for TCP, 1–2 for TLS, on a new connection). ' +
-      `${LATENCY_SAMPLES} samples each, (a) and (b) alternated. Bodies: ${bytes} B per page + assets. ` +
+      `${LATENCY_SAMPLES} samples each, (a), (b) and (c) alternated. Bodies: ${bytes} B per page + assets. ` +
+      'The page handler answers at once: early hints (c) can only win when the server thinks before answering (the Chromium ' +
+      'test, test/browser.e2e-spec.ts, measures that with a 300 ms handler). ' +
       `The rate-limited rows add ${fmt(RATE)} B/s (${RATE * 8 / 1e6} Mbit/s) per direction, serialised by the proxy.`,
     '',
     table(['case', 'median ms', 'p90 ms', 'RTT multiples', 'expected'], rows),
