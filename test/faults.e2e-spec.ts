@@ -124,6 +124,21 @@ describe('faults from the client', () => {
     await serverStillServes();
   });
 
+  it('a reset after the whole body arrived leaves the push completed', async () => {
+    const client = await open();
+    const ends: Promise<void>[] = [];
+    const result = await page(client, '/page-many?n=2', (stream) => {
+      stream.on('error', () => undefined);
+      stream.resume();
+      ends.push(new Promise((resolve) => stream.once('end', () => (stream.close(0x8), resolve()))));
+    });
+    await Promise.all(ends);
+    expect(JSON.parse(result.body)).toEqual({ issued: 2 });
+    expect(await until(() => events.filter((e) => e.type === 'completed').length === 2)).toBe(true);
+    expect(events.filter((e) => e.type === 'cancelled')).toEqual([]);
+    await serverStillServes();
+  });
+
   it('REFUSED_STREAM on every promise: each push ends cancelled, none hangs', async () => {
     const client = await open();
     const result = await page(client, '/page-many?n=5', (stream) => {

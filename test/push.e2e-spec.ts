@@ -246,3 +246,27 @@ describe('the client refusing pushes', () => {
     expect(page.pushes).toHaveLength(3);
   });
 });
+
+describe('security', () => {
+  it('a push cannot bypass a guard: without credentials the pushed request is denied like a client request', async () => {
+    const denied = await fetchWithPushes(client, '/push-secret');
+    expect(denied.pushes.map((p) => [p.request[':path'], p.status])).toEqual([['/asset/secret', 403]]);
+    expect(denied.pushes[0].body).not.toContain('42');
+    const direct = await fetchWithPushes(client, '/asset/secret');
+    expect(direct.status).toBe(403);
+    const other = await connect(server.url);
+    const allowed = await fetchWithPushes(other, '/push-secret', { authorization: 'Bearer secret' });
+    other.close();
+    expect(allowed.pushes.map((p) => [p.status, p.body])).toEqual([[200, '{"secret":42}']]);
+  });
+
+  it('isPushedRequest cannot be spoofed: no header or query a client sends makes its request look pushed', async () => {
+    const spoofing = {
+      'x-pushed': '1', 'x-push': 'true', pushed: 'true', 'x-http2-push': '1', 'x-nestjs-http2-push': 'pushed-request',
+    };
+    const page = await fetchWithPushes(client, '/echo?pushed=true&nestjs-http2-push:pushed-request=1', spoofing);
+    expect(JSON.parse(page.body)).toMatchObject({ pushed: false });
+    const pushed = await fetchWithPushes(client, '/echo-push?case=plain');
+    expect(JSON.parse(pushed.pushes[0].body)).toMatchObject({ pushed: true });
+  });
+});
