@@ -1,19 +1,22 @@
 /**
  * Starts the sample: `npm run sample` (HTTP/2 over TLS) or `H2C=1 npm run sample` (cleartext HTTP/2 with
  * prior knowledge). Env: PORT (3000), HOST (127.0.0.1), CERT_FILE and KEY_FILE (else a self-signed
- * certificate is made at start), PAGE_DELAY_MS (0: think time of the `GET /` handler). Tests import
- * `createSampleApp` instead.
+ * certificate is made at start), PAGE_DELAY_MS (0: think time of the `GET /` handler), WORKERS (1: one
+ * process; N > 1: N worker processes sharing the port through node:cluster, each response carrying
+ * `x-worker: <pid>`). Tests import `createSampleApp` instead.
  */
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestApplicationOptions } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import type { PushModuleOptions } from '../src';
 import { AppModule } from './app.module';
+import { logPushSummaries } from './push-summary.hook';
 
 export interface SampleOptions {
   /** 0 picks a free port. Default 3000. */
@@ -31,6 +34,8 @@ export interface SampleOptions {
   pageDelayMs?: number;
   /** Called before the server listens, e.g. to add Fastify hooks. */
   configure?: (app: NestFastifyApplication) => void;
+  /** Log `pushed N, hinted N, cancelled N` per page at debug level (`DEBUG=1 npm run sample`). */
+  pushSummaries?: boolean;
 }
 
 /**
@@ -66,6 +71,7 @@ export async function createSampleApp(opts: SampleOptions = {}): Promise<{ app: 
   );
   // Cacheable assets: browsers only keep a pushed (or early-hinted) response they may cache.
   app.useStaticAssets({ root: PUBLIC_DIR, prefix: '/static/', maxAge: 60_000 });
+  if (opts.pushSummaries) logPushSummaries(app);
   opts.configure?.(app);
   await app.listen(port, host);
   const address = app.getHttpServer().address() as AddressInfo;
@@ -86,22 +92,94 @@ function howToSeePushes(url: string, h2c: boolean): string {
   ].join('\n');
 }
 
+/** Env of a worker: the certificate the primary made (one for all workers) and the primary's settings. */
+const WORKER_KEY = 'SAMPLE_WORKER_TLS_KEY';
+const WORKER_CERT = 'SAMPLE_WORKER_TLS_CERT';
+
+function workerCount(): number {
+  const workers = Number(process.env.WORKERS ?? 1);
+  if (!Number.isInteger(workers) || workers < 1) throw new Error('WORKERS must be a whole number >= 1.');
+  return workers;
+}
+
+/**
+ * WORKERS > 1, primary: forks the workers (they share the listening socket; Linux hands connections out
+ * round-robin), prints the URL once all listen, replaces a worker that dies, and stops them on
+ * SIGINT/SIGTERM. Every worker has its own PushModule: the push diary is per connection and the digest
+ * cookie travels with the client, so no sticky sessions are needed.
+ */
+async function runPrimary(workers: number, h2c: boolean): Promise<void> {
+  const env: Record<string, string> = {};
+  if (!h2c && !process.env.CERT_FILE) {
+    const { key, cert } = await selfSignedCertificate();
+    Object.assign(env, { [WORKER_KEY]: key, [WORKER_CERT]: cert });
+  }
+  let stopping = false;
+  let url: string | undefined;
+  const ready = new Set<number>();
+  const fork = () => {
+    const worker = cluster.fork(env);
+    worker.on('message', (message: { url?: string }) => {
+      if (typeof message?.url !== 'string') return;
+      ready.add(worker.id);
+      if (url === undefined && ready.size === workers) {
+        url = message.url;
+        console.log(`${howToSeePushes(url, h2c)}\n${workers} workers (node:cluster), pids ${Object.values(cluster.workers ?? {}).map((w) => w?.process.pid).join(', ')}; each response says which in x-worker`);
+      }
+    });
+  };
+  cluster.on('exit', (worker, code, signal) => {
+    ready.delete(worker.id);
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    console.error(`worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
+    fork();
+  });
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    const alive = Object.values(cluster.workers ?? {});
+    if (alive.length === 0) process.exit(0);
+    for (const worker of alive) worker?.process.kill('SIGTERM');
+    setTimeout(() => process.exit(1), 5_000).unref();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  for (let i = 0; i < workers; i++) fork();
+}
+
 async function main(): Promise<void> {
   const { CERT_FILE, KEY_FILE } = process.env;
   if (!CERT_FILE !== !KEY_FILE) throw new Error('Set both CERT_FILE and KEY_FILE, or neither.');
   const h2c = process.env.H2C === '1';
   const pageDelayMs = Number(process.env.PAGE_DELAY_MS ?? 0);
   if (!Number.isFinite(pageDelayMs) || pageDelayMs < 0) throw new Error('PAGE_DELAY_MS must be a number of milliseconds >= 0.');
+  const workers = workerCount();
+  if (workers > 1 && cluster.isPrimary) return runPrimary(workers, h2c);
   const { app, url } = await createSampleApp({
     port: Number(process.env.PORT ?? 3000),
     host: process.env.HOST ?? '127.0.0.1',
     h2c,
-    cert: CERT_FILE && readFileSync(CERT_FILE, 'utf8'),
-    key: KEY_FILE && readFileSync(KEY_FILE, 'utf8'),
+    cert: (CERT_FILE && readFileSync(CERT_FILE, 'utf8')) || process.env[WORKER_CERT],
+    key: (KEY_FILE && readFileSync(KEY_FILE, 'utf8')) || process.env[WORKER_KEY],
     pageDelayMs,
+    // DEBUG=1: Nest's debug level on, which shows the module's per-push lines and one summary per page.
+    ...(process.env.DEBUG === '1' ? { logger: ['log', 'warn', 'error', 'debug'] as const, pushSummaries: true } : {}),
+    configure: cluster.isWorker
+      ? (nest) => {
+          // Which worker answered (pushed responses included: they are dispatched in the page's worker).
+          nest.getHttpAdapter().getInstance().addHook('onSend', async (_request, reply, payload) => {
+            reply.header('x-worker', String(process.pid));
+            return payload;
+          });
+        }
+      : undefined,
   });
   app.enableShutdownHooks();
-  console.log(howToSeePushes(url, h2c));
+  if (cluster.isWorker) process.send?.({ url });
+  else console.log(howToSeePushes(url, h2c));
 }
 
 // Compiled to CommonJS: run only as `node dist-sample/sample/main.js`, not when imported (Jest has no `require`).
