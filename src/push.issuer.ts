@@ -1,5 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { constants as h2, type Http2Session, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { Inject, Injectable } from '@nestjs/common';
+import type { OutgoingHttpHeaders } from 'node:http2';
 import { CREDENTIAL_HEADERS, RESOLVED_PUSH_OPTIONS } from './push.constants';
 import { PushAfterResponseError, PushValidationError } from './push.errors';
 import { PushConnections } from './push-connections';
@@ -10,7 +10,8 @@ import type { ResolvedPushOptions } from './push-module-options.interface';
 import type { PushOutcome } from './push-outcome';
 import type { NormalizedPush } from './push-resource.interface';
 import { formatAuthority, parseAuthority } from './push-validation';
-import type { PushedRequestDispatcher, PushedResponse } from './pushed-request.dispatcher';
+import { PromisedStreamServer } from './promised-stream.server';
+import type { PushedRequestDispatcher } from './pushed-request.dispatcher';
 
 /** Where a push goes, once the current request's scheme and authority filled in what the caller left out. */
 interface PushTarget {
@@ -36,13 +37,13 @@ function headerListSize(headers: OutgoingHttpHeaders): number {
 /**
  * Issues PUSH_PROMISE frames. Every decision a push needs is made here, in this order: errors of the
  * application (too late, unknown authority) throw whatever the client does; then what the client or the
- * limits decide (HTTP/1.1, push disabled, pushed request, duplicate, caps) skips the push quietly.
+ * limits decide (HTTP/1.1, push disabled, pushed request, duplicate, caps) skips the push quietly. A
+ * promised stream is then PromisedStreamServer's.
  */
 @Injectable()
 export class PushIssuer {
-  private readonly logger = new Logger('PushModule');
   private readonly connections: PushConnections;
-  private dispatcher: PushedRequestDispatcher | undefined;
+  private streams: PromisedStreamServer | undefined;
   private readonly hints: boolean;
 
   constructor(
@@ -55,12 +56,12 @@ export class PushIssuer {
   }
 
   useDispatcher(dispatcher: PushedRequestDispatcher): void {
-    this.dispatcher = dispatcher;
+    this.streams = new PromisedStreamServer(dispatcher, this.connections, this.monitor, this.options.pushTimeoutMs);
   }
 
   /** False until the Fastify hooks are installed (no HTTP app, or not Fastify): pushes then do nothing. */
   get active(): boolean {
-    return this.dispatcher !== undefined;
+    return this.streams !== undefined;
   }
 
   /**
@@ -79,7 +80,8 @@ export class PushIssuer {
 
   private promise(context: PushContext, push: NormalizedPush, target: PushTarget, url: string): PushOutcome {
     const stream = context.stream;
-    if (!stream || !this.dispatcher) return 'http1';
+    const streams = this.streams;
+    if (!stream || !streams) return 'http1';
     if (context.pushed) return 'nested';
     // Node closes the session on the client's GOAWAY; a push attempt then would destroy the page's stream.
     if (stream.destroyed || stream.closed || !stream.session || stream.session.closed || stream.session.destroyed) return 'closed';
@@ -106,7 +108,7 @@ export class PushIssuer {
           this.monitor.emit({ type: 'failed', path: url, error: error.message });
           return;
         }
-        this.serve(context, session, key, pushStream, promisedHeaders, url, started);
+        streams.serve({ context, session, key, url, started }, pushStream, promisedHeaders);
       });
     } catch (error) {
       // The connection went away between our checks and the frame (GOAWAY, RST, settings change).
@@ -160,52 +162,5 @@ export class PushIssuer {
       if (value !== undefined) headers[name] = value;
     }
     return Object.assign(headers, push.headers);
-  }
-
-  /** Routes the promised request and reports how its response ended: completed, cancelled or failed. */
-  private serve(
-    context: PushContext,
-    session: Http2Session,
-    key: string,
-    pushStream: ServerHttp2Stream,
-    headers: OutgoingHttpHeaders,
-    url: string,
-    started: number,
-  ): void {
-    let response: PushedResponse | undefined;
-    let settled = false;
-    const timeout = this.options.pushTimeoutMs > 0
-      ? setTimeout(() => {
-          // Only a handler that has not answered: a slow client reading a large body is flow control's job.
-          if (settled || pushStream.closed || pushStream.headersSent) return;
-          settled = true;
-          this.connections.forget(session, key);
-          this.monitor.emit({ type: 'failed', path: url, error: `not finished after pushTimeoutMs (${this.options.pushTimeoutMs} ms)` });
-          pushStream.close(h2.NGHTTP2_CANCEL);
-        }, this.options.pushTimeoutMs).unref()
-      : undefined;
-    pushStream.once('close', () => {
-      clearTimeout(timeout);
-      this.connections.closed(session);
-      if (settled) return;
-      if (response?.writableEnded && pushStream.rstCode === h2.NGHTTP2_NO_ERROR) {
-        const status = Number(pushStream.sentHeaders?.[':status'] ?? response.statusCode);
-        this.monitor.emit({ type: 'completed', path: url, status, bytes: response.bytesSent, durationMs: performance.now() - started });
-      } else {
-        this.connections.forget(session, key);
-        context.cancelledCount++;
-        this.monitor.emit({ type: 'cancelled', path: url, code: pushStream.rstCode ?? h2.NGHTTP2_CANCEL });
-      }
-    });
-    // A client cancelling a push is a normal event: never let it become an unhandled 'error'.
-    pushStream.on('error', (error) => this.logger.debug(`push ${url} stream error: ${error.message}`));
-    try {
-      response = this.dispatcher!.dispatch(pushStream, headers);
-    } catch (error) {
-      settled = true;
-      this.connections.forget(session, key);
-      this.monitor.emit({ type: 'failed', path: url, error: (error as Error).message });
-      if (!pushStream.destroyed) pushStream.close(h2.NGHTTP2_INTERNAL_ERROR);
-    }
   }
 }
