@@ -245,15 +245,20 @@ function checkKeys(value: Record<string, unknown>, allowed: ReadonlySet<string>,
   }
 }
 
-/** Preload attributes of a `@Push()` resource, for the early-hints / `Link` fallback. */
-interface PreloadHints {
+/** What only a `@Push()` resource can give: preload attributes (for the fallback) and a version (digest). */
+interface ResourceExtras {
   as?: unknown;
   type?: unknown;
   crossorigin?: unknown;
   version?: unknown;
 }
 
-function validateHints(hints: PreloadHints): { as?: PreloadAs; type?: string; crossorigin?: true | 'anonymous' | 'use-credentials' } {
+function validateExtras(hints: ResourceExtras): {
+  as?: PreloadAs;
+  type?: string;
+  crossorigin?: true | 'anonymous' | 'use-credentials';
+  version?: string;
+} {
   if (hints.as !== undefined && (typeof hints.as !== 'string' || !PRELOAD_AS.has(hints.as))) {
     invalid('ERR_PUSH_INVALID_OPTION', `Invalid preload "as" ${show(hints.as)}: use one of ${[...PRELOAD_AS].join(', ')}.`);
   }
@@ -264,10 +269,13 @@ function validateHints(hints: PreloadHints): { as?: PreloadAs; type?: string; cr
   if (cors !== undefined && cors !== true && cors !== 'anonymous' && cors !== 'use-credentials') {
     invalid('ERR_PUSH_INVALID_OPTION', `Invalid preload "crossorigin" ${show(cors)}: use true, "anonymous" or "use-credentials".`);
   }
-  return { as: hints.as as PreloadAs | undefined, type: hints.type as string | undefined, crossorigin: cors };
+  if (hints.version !== undefined && (typeof hints.version !== 'string' || !HEADER_VALUE.test(hints.version))) {
+    invalid('ERR_PUSH_INVALID_OPTION', `Invalid push "version" ${show(hints.version)}: give a short visible-ASCII string such as a content hash.`);
+  }
+  return { as: hints.as as PreloadAs | undefined, type: hints.type as string | undefined, crossorigin: cors, version: hints.version as string | undefined };
 }
 
-function normalize(path: unknown, headers: unknown, opts: unknown, hints: PreloadHints): NormalizedPush {
+function normalize(path: unknown, headers: unknown, opts: unknown, extras: ResourceExtras): NormalizedPush {
   const validPath = validatePath(path);
   const validHeaders = validateHeaders(headers);
   if (opts !== undefined && !isPlainObject(opts)) {
@@ -277,10 +285,7 @@ function normalize(path: unknown, headers: unknown, opts: unknown, hints: Preloa
   checkKeys(o, OPTION_KEYS, 'push option');
   const method = validateMethod(o.method);
   const qs = validateQs(o.qs);
-  const { as, type, crossorigin } = validateHints(hints);
-  if (hints.version !== undefined && (typeof hints.version !== 'string' || !HEADER_VALUE.test(hints.version))) {
-    invalid('ERR_PUSH_INVALID_OPTION', `Invalid push "version" ${show(hints.version)}: give a short visible-ASCII string such as a content hash.`);
-  }
+  const { as, type, crossorigin, version } = validateExtras(extras);
   const sameOrigin = o.scheme === undefined && o.host === undefined && o.port === undefined;
   const accept = validHeaders.accept;
   const url = qs ? `${validPath}?${qs}` : validPath;
@@ -292,7 +297,7 @@ function normalize(path: unknown, headers: unknown, opts: unknown, hints: Preloa
     host: o.host === undefined ? undefined : validateHost(o.host),
     port: o.port === undefined ? undefined : validatePort(o.port),
     headers: validHeaders,
-    version: hints.version as string | undefined,
+    version,
     // Only GET resources of the current authority can be hinted with a relative link.
     link: method === 'GET' && sameOrigin
       ? preloadLink(url, inferPreloadAs(validPath, typeof accept === 'string' ? accept : undefined, as), type, crossorigin)
@@ -305,7 +310,7 @@ export function normalizePush(path: unknown, headers?: PushHeaders, opts?: PushO
   return normalize(path, headers, opts, {});
 }
 
-/** A `@Push()` argument: a path, or `{ path, headers?, ...opts, as?, type?, crossorigin? }`. */
+/** A `@Push()` argument: a path, or `{ path, headers?, ...opts, as?, type?, crossorigin?, version? }`. */
 export function normalizeResource(resource: unknown): NormalizedPush {
   if (typeof resource === 'string') return normalizePush(resource);
   if (!isPlainObject(resource)) {
