@@ -201,6 +201,16 @@ function validateHeaderValue(name: string, value: unknown): string {
   return value;
 }
 
+/** Header list size as HPACK and SETTINGS_MAX_HEADER_LIST_SIZE count it: name + value + 32 per field. */
+export function headerListSize(headers: Readonly<Record<string, unknown>>): number {
+  let size = 0;
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    for (const item of Array.isArray(value) ? value : [value]) size += name.length + String(item).length + 32;
+  }
+  return size;
+}
+
 export function validateHeaders(headers: unknown): Record<string, string | string[]> {
   const result: Record<string, string | string[]> = {};
   if (headers === undefined) return result;
@@ -208,7 +218,6 @@ export function validateHeaders(headers: unknown): Record<string, string | strin
     invalid('ERR_PUSH_INVALID_HEADER', `Push headers must be a plain object of request headers, got ${show(headers)}.`);
   }
   let fields = 0;
-  let size = 0;
   for (const name of Object.keys(headers)) {
     const problem = headerNameProblem(name);
     if (problem) invalid('ERR_PUSH_INVALID_HEADER', `Invalid push header name ${show(name)}: ${problem}.`);
@@ -222,11 +231,12 @@ export function validateHeaders(headers: unknown): Record<string, string | strin
     if (values.length > 1 && SINGLE_VALUE_HEADERS.has(name)) {
       invalid('ERR_PUSH_INVALID_HEADER', `Push header "${name}" takes a single value, got ${values.length}.`);
     }
-    for (const item of values) size += name.length + validateHeaderValue(name, item).length + 32;
+    for (const item of values) validateHeaderValue(name, item);
     fields += values.length;
     result[name] = Array.isArray(value) ? (values as string[]) : (value as string);
   }
   if (fields > MAX_HEADER_FIELDS) invalid('ERR_PUSH_INVALID_HEADER', `A push takes at most ${MAX_HEADER_FIELDS} header fields, got ${fields}.`);
+  const size = headerListSize(result);
   if (size > MAX_HEADERS_SIZE) {
     invalid('ERR_PUSH_INVALID_HEADER', `Push headers take ${size} bytes (name + value + 32 per field); the limit is ${MAX_HEADERS_SIZE}.`);
   }

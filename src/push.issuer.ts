@@ -9,7 +9,7 @@ import { DigestCookie } from './push-digest.cookie';
 import type { ResolvedPushOptions } from './push-module-options.interface';
 import type { PushOutcome } from './push-outcome';
 import type { NormalizedPush } from './push-resource.interface';
-import { formatAuthority, parseAuthority } from './push-validation';
+import { formatAuthority, headerListSize, parseAuthority } from './push-validation';
 import { PromisedStreamServer } from './promised-stream.server';
 import type { PushedRequestDispatcher } from './pushed-request.dispatcher';
 
@@ -23,16 +23,6 @@ interface PushTarget {
 
 /** Node refuses to send a larger header block (maxSendHeaderBlockLength, 64 KiB), resetting the page's stream. */
 const MAX_HEADER_BLOCK = 60_000;
-
-/** Header list size as HPACK and SETTINGS_MAX_HEADER_LIST_SIZE count it: name + value + 32 per field. */
-function headerListSize(headers: OutgoingHttpHeaders): number {
-  let size = 0;
-  for (const name of Object.keys(headers)) {
-    const value = headers[name];
-    for (const item of Array.isArray(value) ? value : [value]) size += name.length + String(item).length + 32;
-  }
-  return size;
-}
 
 /**
  * Issues PUSH_PROMISE frames. Every decision a push needs is made here, in this order: errors of the
