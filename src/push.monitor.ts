@@ -38,10 +38,14 @@ export class PushMonitor {
         counters[event.type]++;
     }
     if (Logger.isLevelEnabled('debug')) this.logger.debug(`push ${event.path} ${describe(event)}`);
-    if (!this.subject.observed && !this.options.onPush) return;
+    if (this.options.onPush) this.notify(() => this.options.onPush!(event));
+    if (this.subject.observed) this.notify(() => this.subject.next(event));
+  }
+
+  /** One listener's error is logged; it neither reaches the request nor keeps the others from the event. */
+  private notify(listener: () => void): void {
     try {
-      this.options.onPush?.(event);
-      this.subject.next(event);
+      listener();
     } catch (error) {
       this.logger.error(`a push event listener threw: ${(error as Error).message}`);
     }

@@ -1,6 +1,6 @@
 import * as https from 'node:https';
 import type { PushEvent, PushModuleOptions } from '../src';
-import { pushSummary, PushService } from '../src';
+import { PushMonitor, pushSummary, PushService } from '../src';
 import { configureTestApp, pushTestModule } from './fixtures/push-test.app';
 import { connect, fetchWithPushes, pushedPaths } from './support/h2-client';
 import { startApp, type StartedApp } from './support/start-app';
@@ -94,13 +94,17 @@ describe('push events and counters', () => {
       expect(server.app.get(PushService).stats()).toMatchObject({ hinted: 3, promised: 0 });
     }));
 
-  it('a throwing onPush listener never reaches the request', () =>
+  it('a throwing onPush listener never reaches the request, nor keeps events$ subscribers from the event', () =>
     withServer({ onPush: () => { throw new Error('listener bug'); } }, async (server) => {
+      const seen: PushEvent[] = [];
+      const subscription = server.app.get(PushMonitor).events$.subscribe((event) => seen.push(event));
       const client = await connect(server.url);
       const page = await fetchWithPushes(client, '/page');
       client.close();
+      subscription.unsubscribe();
       expect(page.status).toBe(200);
       expect(page.pushes.map((p) => p.status)).toEqual([200, 200, 200]);
+      expect(seen.filter((e) => e.type === 'promised')).toHaveLength(3);
     }));
 });
 
