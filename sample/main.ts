@@ -47,7 +47,8 @@ const PUBLIC_DIR = typeof __dirname === 'string'
   ? join(__dirname, '..', '..', 'sample', 'public')
   : join(process.cwd(), 'sample', 'public');
 
-async function selfSignedCertificate(): Promise<{ key: string; cert: string }> {
+/** A self-signed certificate for localhost and 127.0.0.1 (the tests use it too). */
+export async function selfSignedCertificate(): Promise<{ key: string; cert: string }> {
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
     keyType: 'ec',
     algorithm: 'sha256', // selfsigned still defaults to sha1

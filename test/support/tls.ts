@@ -1,14 +1,9 @@
-import { generate } from 'selfsigned';
+import { selfSignedCertificate } from '../../sample/main';
 
 let cached: Promise<{ key: string; cert: string }> | undefined;
 
-/** A self-signed certificate for localhost, made once per test file. */
+/** The sample's self-signed certificate for localhost and 127.0.0.1, made once per test file. */
 export function testCertificate(): Promise<{ key: string; cert: string }> {
-  cached ??= Promise.resolve(
-    generate([{ name: 'commonName', value: 'localhost' }], {
-      keySize: 2048,
-      extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
-    } as never),
-  ).then((pems: { private: string; cert: string }) => ({ key: pems.private, cert: pems.cert }));
+  cached ??= selfSignedCertificate();
   return cached;
 }
