@@ -1,6 +1,7 @@
 /**
- * The servers under test. The Nest app is the same code with and without PushModule; the raw node:http2
- * server is the floor (no framework): it pushes the same bodies from memory.
+ * The servers under test. The Nest app is the same code with and without PushModule (without it, the page
+ * has no `@Push` either: the plain app a user has before adopting the library); the raw node:http2 server
+ * is the floor (no framework): it pushes or serves the same bodies from memory.
  */
 import 'reflect-metadata';
 import {
@@ -16,26 +17,49 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Push, PushModule } from '../src';
 import {
-  CSS_BODY, CSS_PATH, JS_BODY, JS_PATH, JSON_BODY, JSON_PATH, JSON_VALUE, PAGE_BODY, PAGE_PATH, PLAIN_BODY, PLAIN_PATH,
+  ASSET_FILES, CSS_BODY, JS_BODY, JSON_VALUE, PAGE_BODY, PAGE_PATH, PLAIN_BODY, PLAIN_PATH, SHAPE_ASSETS, STATIC_PREFIX,
+  fileNameOf, type Shape,
 } from './assets';
 
-@Controller()
-class PageController {
-  /** The page: its three assets are pushed when PushModule is registered; without it @Push is inert metadata. */
-  @Get(PAGE_PATH)
-  @Header('content-type', 'text/html; charset=utf-8')
-  @Push(CSS_PATH, JS_PATH, { path: JSON_PATH, headers: { accept: 'application/json' } })
-  page(): string {
-    return PAGE_BODY;
+/** PEM key and certificate: the server speaks HTTP/2 over TLS (ALPN h2, HTTP/1.1 allowed, as the sample does). */
+export interface Tls {
+  key: string;
+  cert: string;
+}
+
+/** The page's controller for one shape; with `push`, the page declares its three assets with `@Push`. */
+function pageController(shape: Shape, push: boolean) {
+  const resources = SHAPE_ASSETS[shape].map((path) => (path.endsWith('.json') ? { path, headers: { accept: 'application/json' } } : path));
+  const declare: MethodDecorator = push ? Push(...resources) : () => undefined;
+
+  @Controller()
+  class PageController {
+    @Get(PAGE_PATH)
+    @Header('content-type', 'text/html; charset=utf-8')
+    @declare
+    page(): string {
+      return PAGE_BODY;
+    }
+  }
+  return PageController;
+}
+
+/** The assets as plain Nest handlers (shapes `nest` and `mixed`). */
+@Controller('asset')
+class AssetController {
+  @Get('app.css')
+  @Header('content-type', 'text/css; charset=utf-8')
+  style(): string {
+    return CSS_BODY;
   }
 
-  @Get(JS_PATH)
+  @Get('app.js')
   @Header('content-type', 'text/javascript; charset=utf-8')
   script(): string {
     return JS_BODY;
   }
 
-  @Get(JSON_PATH)
+  @Get('data.json')
   data(): typeof JSON_VALUE {
     return JSON_VALUE;
   }
@@ -60,16 +84,17 @@ class NoopInterceptor implements NestInterceptor {
 }
 
 /**
- * The Nest app. `push`: with PushModule.forRoot(). The diagnostic variants, without PushModule, add one of
- * the things PushModule registers, to see what each costs on its own: `interceptor` a no-op global
- * interceptor; `als` the same two Fastify hooks as the module (onRequest enters an AsyncLocalStorage,
- * preHandler enters it again).
+ * The Nest app. `push`: PushModule.forRoot() and `@Push` on the page. The diagnostic variants, without
+ * PushModule, add one of the things the module used to register for every request, to see what each costs
+ * on its own: `interceptor` a no-op global interceptor; `als` two Fastify hooks (onRequest enters an
+ * AsyncLocalStorage, preHandler enters it again); `hooks` the same hooks without AsyncLocalStorage.
  */
 export interface NestAppOptions {
+  shape: Shape;
   push?: boolean;
+  tls?: Tls;
   interceptor?: boolean;
   als?: boolean;
-  /** The same two hooks as `als`, without AsyncLocalStorage: what the hooks themselves cost. */
   hooks?: boolean;
 }
 
@@ -86,7 +111,7 @@ function appModule(options: NestAppOptions): DynamicModule {
   return {
     module: BenchAppModule,
     imports: options.push ? [PushModule.forRoot(PUSH_OPTIONS as Parameters<typeof PushModule.forRoot>[0])] : [],
-    controllers: [PageController, PlainController],
+    controllers: [pageController(options.shape, !!options.push), AssetController, PlainController],
     providers: options.interceptor ? [{ provide: APP_INTERCEPTOR, useClass: NoopInterceptor }] : [],
   };
 }
@@ -109,11 +134,11 @@ function addAlsHooks(fastify: FastifyInstance, useStorage: boolean): void {
   });
 }
 
-/** Writes the file @fastify/static serves; `/static/` is stripped from the path, so it is `<root>/app.css`. */
+/** Writes the files @fastify/static serves (`/static/` is stripped from the path, so `<root>/app.css`). */
 function staticRoot(): string {
   const root = join(__dirname, '..', 'static-root');
   mkdirSync(root, { recursive: true });
-  writeFileSync(join(root, CSS_PATH.slice('/static/'.length)), CSS_BODY);
+  for (const [name, { body }] of Object.entries(ASSET_FILES)) writeFileSync(join(root, name), body);
   return root;
 }
 
@@ -123,27 +148,30 @@ export interface RunningServer {
 }
 
 export async function startNestApp(options: NestAppOptions): Promise<RunningServer> {
-  const app = await NestFactory.create<NestFastifyApplication>(appModule(options), new FastifyAdapter({ http2: true }), {
-    logger: false,
-    abortOnError: false,
-  });
+  const adapter = options.tls
+    ? new FastifyAdapter({ http2: true, https: { ...options.tls, allowHTTP1: true } })
+    : new FastifyAdapter({ http2: true });
+  const app = await NestFactory.create<NestFastifyApplication>(appModule(options), adapter, { logger: false, abortOnError: false });
   if (options.als || options.hooks) addAlsHooks(app.getHttpAdapter().getInstance(), !!options.als);
-  app.useStaticAssets({ root: staticRoot(), prefix: '/static/' });
+  if (options.shape === 'static') app.useStaticAssets({ root: staticRoot(), prefix: STATIC_PREFIX, wildcard: false });
+  if (options.shape === 'mixed') app.useStaticAssets({ root: staticRoot(), prefix: STATIC_PREFIX });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { port, close: () => app.close() };
 }
 
-const RAW_ASSETS: Record<string, { type: string; body: Buffer }> = {
-  [CSS_PATH]: { type: 'text/css; charset=utf-8', body: Buffer.from(CSS_BODY) },
-  [JS_PATH]: { type: 'text/javascript; charset=utf-8', body: Buffer.from(JS_BODY) },
-  [JSON_PATH]: { type: 'application/json; charset=utf-8', body: Buffer.from(JSON_BODY) },
-  [PAGE_PATH]: { type: 'text/html; charset=utf-8', body: Buffer.from(PAGE_BODY) },
-  [PLAIN_PATH]: { type: 'text/plain; charset=utf-8', body: Buffer.from(PLAIN_BODY) },
-};
+/** Every path any shape uses, served from memory by the raw server. */
+const RAW_BODIES = new Map<string, { type: string; body: Buffer }>([
+  [PAGE_PATH, { type: 'text/html; charset=utf-8', body: Buffer.from(PAGE_BODY) }],
+  [PLAIN_PATH, { type: 'text/plain; charset=utf-8', body: Buffer.from(PLAIN_BODY) }],
+  ...Object.values(SHAPE_ASSETS).flat().map((path): [string, { type: string; body: Buffer }] => {
+    const { type, body } = ASSET_FILES[fileNameOf(path)];
+    return [path, { type, body: Buffer.from(body) }];
+  }),
+]);
 
 function respond(stream: http2.ServerHttp2Stream, path: string): void {
-  const asset = RAW_ASSETS[path];
+  const asset = RAW_BODIES.get(path);
   if (!asset) {
     stream.respond({ ':status': 404 });
     stream.end();
@@ -154,22 +182,19 @@ function respond(stream: http2.ServerHttp2Stream, path: string): void {
 }
 
 /**
- * The floor: node:http2 alone. The page pushes its three assets with `pushStream` + `respond`, copying
- * `user-agent` into the promised request as PushModule does by default, then sends the page.
+ * The floor: node:http2 alone. The page pushes its shape's three assets with `pushStream` + `respond` when
+ * the client allows push, copying `user-agent` into the promised request as PushModule does by default,
+ * then sends the page. A client that refuses push gets the page alone and asks for the assets itself.
  */
-export async function startRawServer(): Promise<RunningServer> {
-  const server = http2.createServer();
+export async function startRawServer(shape: Shape, tls?: Tls): Promise<RunningServer> {
+  const server = tls ? http2.createSecureServer({ ...tls, allowHTTP1: true }) : http2.createServer();
+  const scheme = tls ? 'https' : 'http';
   server.on('stream', (stream, headers) => {
     stream.on('error', () => undefined);
     const path = String(headers[':path']);
     if (path === PAGE_PATH && stream.pushAllowed) {
-      for (const asset of [CSS_PATH, JS_PATH, JSON_PATH]) {
-        const promised: http2.OutgoingHttpHeaders = {
-          ':method': 'GET',
-          ':scheme': 'http',
-          ':authority': headers[':authority'],
-          ':path': asset,
-        };
+      for (const asset of SHAPE_ASSETS[shape]) {
+        const promised: http2.OutgoingHttpHeaders = { ':method': 'GET', ':scheme': scheme, ':authority': headers[':authority'], ':path': asset };
         if (headers['user-agent'] !== undefined) promised['user-agent'] = headers['user-agent'];
         stream.pushStream(promised, (error, pushStream) => {
           if (error) return;

@@ -19,11 +19,12 @@ export interface Child {
   exited: Promise<number | null>;
 }
 
-/** Forks `dist-bench/bench/<script>.js`. */
-export function forkChild(script: string, args: string[] = [], execArgv: string[] = []): Child {
+/** Forks `dist-bench/bench/<script>.js` with this process's Node binary (`--node=` re-runs the bench under another). */
+export function forkChild(script: string, args: string[] = [], execArgv: string[] = [], env?: Record<string, string>): Child {
   const child = fork(join(__dirname, `${script}.js`), args, {
     execArgv: ['--no-warnings', ...execArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: env ? { ...process.env, ...env } : process.env,
   });
   children.add(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {

@@ -6,7 +6,7 @@
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ASSET_PATHS, BODY_LENGTHS, PAGE_PATH, PLAIN_PATH } from './assets';
+import { BODY_LENGTHS, PAGE_PATH, PLAIN_PATH } from './assets';
 
 export function connectVia(port: number, enablePush: boolean): Promise<http2.ClientHttp2Session> {
   return new Promise((resolve, reject) => {
@@ -46,7 +46,7 @@ export async function bareRequest(session: http2.ClientHttp2Session): Promise<nu
 }
 
 /** Milliseconds until the page and its three pushed assets are complete. */
-export function pageWithPushes(session: http2.ClientHttp2Session): Promise<number> {
+export function pageWithPushes(session: http2.ClientHttp2Session, assets: readonly string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const reads: Promise<void>[] = [];
@@ -58,7 +58,7 @@ export function pageWithPushes(session: http2.ClientHttp2Session): Promise<numbe
       .then(async () => {
         // The promises came before the page's HEADERS; their streams may still be finishing.
         await Promise.all(reads);
-        if (reads.length !== ASSET_PATHS.length) throw new Error(`expected 3 pushes, got ${reads.length}`);
+        if (reads.length !== assets.length) throw new Error(`expected ${assets.length} pushes, got ${reads.length}`);
         return performance.now() - start;
       })
       .then(resolve, reject)
@@ -67,10 +67,10 @@ export function pageWithPushes(session: http2.ClientHttp2Session): Promise<numbe
 }
 
 /** Milliseconds until the page, then its three assets requested once the page body is in, are complete. */
-export async function pageThenAssets(session: http2.ClientHttp2Session): Promise<number> {
+export async function pageThenAssets(session: http2.ClientHttp2Session, assets: readonly string[]): Promise<number> {
   const start = performance.now();
   await read(session.request({ ':path': PAGE_PATH, 'user-agent': 'latency' }), PAGE_PATH);
-  await Promise.all(ASSET_PATHS.map((path) => read(session.request({ ':path': path, 'user-agent': 'latency' }), path)));
+  await Promise.all(assets.map((path) => read(session.request({ ':path': path, 'user-agent': 'latency' }), path)));
   return performance.now() - start;
 }
 
@@ -78,7 +78,7 @@ export async function pageThenAssets(session: http2.ClientHttp2Session): Promise
  * Milliseconds until the page and its assets are complete for a client that refuses push (as browsers
  * do) but requests the assets the moment a 103 Early Hints names them, as Chromium does for preloads.
  */
-export function pageWithEarlyHints(session: http2.ClientHttp2Session): Promise<number> {
+export function pageWithEarlyHints(session: http2.ClientHttp2Session, assets: readonly string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const reads: Promise<void>[] = [];
@@ -92,7 +92,7 @@ export function pageWithEarlyHints(session: http2.ClientHttp2Session): Promise<n
     read(page, PAGE_PATH)
       .then(async () => {
         await Promise.all(reads);
-        if (reads.length !== ASSET_PATHS.length) throw new Error(`expected 3 hinted assets, got ${reads.length}`);
+        if (reads.length !== assets.length) throw new Error(`expected ${assets.length} hinted assets, got ${reads.length}`);
         return performance.now() - start;
       })
       .then(resolve, reject);

@@ -1,21 +1,25 @@
 /**
  * The load driver, in its own process (h2load cannot take pushes: it sends SETTINGS_ENABLE_PUSH=0).
- * Opens `connections` HTTP/2 sessions with `streams` page fetches in flight on each, closed loop, for
- * `durationMs` (or until `maxPages` pages), reads every byte of every response and pushed response and
- * checks each body's length. A page counts when it and its three assets are complete:
+ * Opens `connections` HTTP/2 sessions (h2c, or TLS when `ca` is given) with `streams` page fetches in
+ * flight on each, closed loop, for `durationMs` (or until `maxPages` pages), reads every byte of every
+ * response and pushed response and checks each body's length. A page counts when it and its three assets
+ * are complete:
  *
- * - `push`:  GET the page; its three assets arrive as pushed streams (matched to their page by the
- *            `user-agent` the promised request inherits);
- * - `fetch`: GET the page, then, once its body is in, GET the three assets;
- * - `page`:  GET the page only.
+ * - `push`:  SETTINGS_ENABLE_PUSH=1; GET the page; its three assets arrive as pushed streams (matched to
+ *            their page by the `user-agent` the promised request inherits);
+ * - `fetch`: SETTINGS_ENABLE_PUSH=0, as browsers send; GET the page, then, once its body is in, GET the
+ *            three assets (always after the body, also when a 103 Early Hints named them earlier: the same
+ *            client work whether the server sends hints or not);
+ * - `page`:  SETTINGS_ENABLE_PUSH=0; GET the page only.
  *
  * `hold: true` (memory measurement): streams get a flow-control window of 0, so nothing but headers and
- * promises can be sent; once every page has its response headers (and, with push, its three promises) the
- * driver reports `holding` and keeps it all open until `release`.
+ * promises can be sent; once every page has its response headers (with `push`, its three promises; with
+ * `fetch`, the page and the three assets are requested at once and all four answered) the driver reports
+ * `holding` and keeps it all open until `release`.
  */
 import * as http2 from 'node:http2';
 import { performance } from 'node:perf_hooks';
-import { ASSET_PATHS, BODY_LENGTHS, PAGE_PATH } from './assets';
+import { BODY_LENGTHS, PAGE_PATH } from './assets';
 import { reportErrors } from './ipc';
 
 reportErrors();
@@ -23,7 +27,12 @@ reportErrors();
 export type DriverMode = 'push' | 'fetch' | 'page';
 
 export interface DriverConfig {
+  /** `http://127.0.0.1:PORT` (h2c, prior knowledge) or `https://...` (TLS, ALPN h2). */
   url: string;
+  /** The certificate to trust for `https:` (PEM). */
+  ca?: string;
+  /** The page's three assets. */
+  assets: readonly string[];
   mode: DriverMode;
   connections: number;
   streams: number;
@@ -71,6 +80,7 @@ const DRAIN_MS = 5000;
 function connect(url: string, config: DriverConfig): Promise<http2.ClientHttp2Session> {
   return new Promise((resolve, reject) => {
     const session = http2.connect(url, {
+      ca: config.ca,
       // nghttp2 refuses promises beyond 200 reserved (promised, headers not yet sent) streams by default.
       maxReservedRemoteStreams: 10_000,
       settings: {
@@ -157,7 +167,7 @@ async function main(config: DriverConfig): Promise<void> {
   const fetchPage = (session: http2.ClientHttp2Session): Promise<void> => new Promise((resolve) => {
     issued++;
     const agent = `bench-${++sequence}`;
-    const page: PendingPage = { pushesLeft: 3, pageDone: false, promises: 0, done: () => {
+    const page: PendingPage = { pushesLeft: config.assets.length, pageDone: false, promises: 0, done: () => {
       pending.delete(agent);
       counts.pages++;
       resolve();
@@ -166,13 +176,13 @@ async function main(config: DriverConfig): Promise<void> {
     const request = session.request({ ':path': PAGE_PATH, 'user-agent': agent, accept: 'text/html' });
     void readBody(request, PAGE_PATH).then(async () => {
       if (config.mode === 'fetch') {
-        await Promise.all(ASSET_PATHS.map((path) =>
+        await Promise.all(config.assets.map((path) =>
           readBody(session.request({ ':path': path, 'user-agent': agent, accept: '*/*' }), path).then(() => counts.assets++)));
       }
       page.pageDone = true;
-      if (config.mode === 'push' && page.promises < 3) {
+      if (config.mode === 'push' && page.promises < config.assets.length) {
         // Promises come before the page's HEADERS: by the end of its body, all of them are in.
-        fail(`page got ${page.promises} push promises, expected 3: the server did not push them all`);
+        fail(`page got ${page.promises} push promises, expected ${config.assets.length}: the server did not push them all`);
         page.done();
         return;
       }
@@ -221,29 +231,35 @@ async function main(config: DriverConfig): Promise<void> {
   process.send!(result, () => process.exit(0));
 }
 
-/** Opens `maxPages` page requests whose bodies cannot flow, waits for their headers and promises, holds. */
+/**
+ * Opens `maxPages` page requests (with `fetch`, each with its three asset requests) whose bodies cannot
+ * flow, waits for their response headers and promises, holds.
+ */
 async function hold(sessions: http2.ClientHttp2Session[], config: DriverConfig, pending: Map<string, PendingPage>): Promise<void> {
-  const total = config.maxPages ?? 0;
-  const expectedPromises = config.mode === 'push' ? 3 : 0;
+  const expectedPromises = config.mode === 'push' ? config.assets.length : 0;
+  const paths = config.mode === 'fetch' ? [PAGE_PATH, ...config.assets] : [PAGE_PATH];
+  const total = (config.maxPages ?? 0) * paths.length;
   let answered = 0;
   const pages: PendingPage[] = [];
-  for (let i = 0; i < total; i++) {
+  for (let i = 0; i < (config.maxPages ?? 0); i++) {
     const session = sessions[i % sessions.length];
     const agent = `bench-${++sequence}`;
-    const page: PendingPage = { pushesLeft: 3, pageDone: false, promises: 0, done: () => undefined };
+    const page: PendingPage = { pushesLeft: config.assets.length, pageDone: false, promises: 0, done: () => undefined };
     pending.set(agent, page);
     pages.push(page);
-    const request = session.request({ ':path': PAGE_PATH, 'user-agent': agent, accept: 'text/html' });
-    request.once('response', () => answered++);
-    request.on('error', (error) => fail(`held page: ${error.message}`));
+    for (const path of paths) {
+      const request = session.request({ ':path': path, 'user-agent': agent, accept: path === PAGE_PATH ? 'text/html' : '*/*' });
+      request.once('response', () => answered++);
+      request.on('error', (error) => fail(`held ${path}: ${error.message}`));
+    }
   }
   const until = performance.now() + (config.holdTimeoutMs ?? 20_000);
   while (answered < total || pages.some((p) => p.promises < expectedPromises)) {
-    if (performance.now() > until) throw new Error(`hold: only ${answered}/${total} pages answered, ${pages.reduce((s, p) => s + p.promises, 0)} promises`);
+    if (performance.now() > until) throw new Error(`hold: only ${answered}/${total} requests answered, ${pages.reduce((s, p) => s + p.promises, 0)} promises`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const promises = pages.reduce((sum, p) => sum + p.promises, 0);
-  process.send!({ type: 'holding', pages: answered, promises, errors: counts.errors, firstError: counts.firstError });
+  process.send!({ type: 'holding', pages: pages.length, requests: answered, promises, errors: counts.errors, firstError: counts.firstError });
   process.once('message', (message: { type: string }) => {
     if (message.type !== 'release') return;
     for (const session of sessions) session.destroy();

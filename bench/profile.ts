@@ -32,6 +32,8 @@ export interface ProfileSummary {
   busyMs: number;
   groups: { group: string; ms: number }[];
   top: FunctionTime[];
+  /** Every function with self time, by self time. */
+  functions: FunctionTime[];
   /** Our module's functions by inclusive time (their synchronous callees included). */
   ours: FunctionTime[];
 }
@@ -169,6 +171,7 @@ export function summariseProfile(path: string, top = 25, window?: { from: number
     busyMs: busyUs / 1000,
     groups: [...groups].map(([group, us]) => ({ group, ms: us / 1000 })).sort((a, b) => b.ms - a.ms),
     top: [...functions.values()].sort((a, b) => b.ms - a.ms).slice(0, top),
+    functions: [...functions.values()].sort((a, b) => b.ms - a.ms),
     ours: [...ours.values()].filter((f) => f.ms > 0).sort((a, b) => b.ms - a.ms).slice(0, 12),
   };
 }

@@ -1,24 +1,21 @@
 /**
- * A benchmarked server in its own process: `node server.js push|nopush|raw|hooks|als|interceptor|als-interceptor`. Sends `{ type: 'ready', port }`,
- * then answers `cpu` (process.cpuUsage) and `mem` (process.memoryUsage after a full GC when run with
- * --expose-gc) until `stop`, which exits normally so that --cpu-prof can write its profile.
+ * A benchmarked server in its own process: `node server.js '<ServerSpec as JSON>'`, with the TLS key and
+ * certificate (when `tls`) in BENCH_TLS_KEY and BENCH_TLS_CERT. Sends `{ type: 'ready', port }`, then
+ * answers `cpu` (process.cpuUsage), `now` (monotonic clock) and `mem` (process.memoryUsage after a full GC
+ * when run with --expose-gc) until `stop`, which exits normally so that --cpu-prof can write its profile.
  */
 import { reportErrors } from './ipc';
-import { startNestApp, startRawServer, type RunningServer } from './apps';
+import { startNestApp, startRawServer, type NestAppOptions, type RunningServer } from './apps';
 
 reportErrors();
 
+/** `nest`: the Nest app (`push` adds PushModule and `@Push`); `raw`: the node:http2 floor. */
+export type ServerSpec = { app: 'raw'; shape: NestAppOptions['shape']; tls?: boolean } | ({ app: 'nest'; tls?: boolean } & Omit<NestAppOptions, 'tls'>);
+
 async function main(): Promise<void> {
-  const kind = process.argv[2];
-  let server: RunningServer;
-  if (kind === 'push') server = await startNestApp({ push: true });
-  else if (kind === 'nopush') server = await startNestApp({});
-  else if (kind === 'als') server = await startNestApp({ als: true });
-  else if (kind === 'hooks') server = await startNestApp({ hooks: true });
-  else if (kind === 'interceptor') server = await startNestApp({ interceptor: true });
-  else if (kind === 'als-interceptor') server = await startNestApp({ als: true, interceptor: true });
-  else if (kind === 'raw') server = await startRawServer();
-  else throw new Error(`unknown server kind ${kind}`);
+  const spec = JSON.parse(process.argv[2]) as ServerSpec;
+  const tls = spec.tls ? { key: process.env.BENCH_TLS_KEY!, cert: process.env.BENCH_TLS_CERT! } : undefined;
+  const server: RunningServer = spec.app === 'raw' ? await startRawServer(spec.shape, tls) : await startNestApp({ ...spec, tls });
 
   process.on('message', async (message: { type: string }) => {
     if (message.type === 'cpu') {

@@ -1,0 +1,102 @@
+/**
+ * Part 5: where the push server's time goes, and where a pushed page costs more than a fetched one.
+ * `--cpu-prof` on the Nest + PushModule server under the push load, then on a fresh one under the fetch
+ * load (push refused, 103, GETs); both per page, and their difference by group and by function.
+ */
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { SHAPE_LABELS, type Shape } from './assets';
+import type { DriverConfig } from './load-driver';
+import { drive, fmt, log, startServer, stopServer, table, target } from './measure';
+import { summariseProfile, type FunctionTime, type ProfileSummary } from './profile';
+import { CONNECTIONS, STREAMS } from './push-vs-fetch';
+
+const PROFILE_DIR = join(__dirname, '..', 'profiles');
+
+export interface ProfileSettings {
+  shape: Shape;
+  durationMs: number;
+  nodeVersion: string;
+}
+
+interface Profiled {
+  summary: ProfileSummary;
+  pages: number;
+  pagesPerSec: number;
+}
+
+async function profile(shape: Shape, mode: DriverConfig['mode'], durationMs: number): Promise<Profiled | undefined> {
+  const dir = join(PROFILE_DIR, mode);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const server = await startServer({ app: 'nest', shape, push: true }, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  let result;
+  let from = 0;
+  let to = 0;
+  try {
+    await drive({ ...target(server), mode, connections: CONNECTIONS, streams: STREAMS, durationMs: 1000 }); // warm-up
+    const now = async () => (await server.child.request<{ us: number }>({ type: 'now' }, 'now', 10_000)).us;
+    from = await now();
+    result = await drive({ ...target(server), mode, connections: CONNECTIONS, streams: STREAMS, durationMs });
+    to = await now();
+  } finally {
+    await stopServer(server);
+  }
+  const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
+  if (!file) return undefined;
+  return { summary: summariseProfile(join(dir, file), 25, { from, to }), pages: result.pages, pagesPerSec: result.pages / (result.elapsedMs / 1000) };
+}
+
+const keyOf = (f: FunctionTime) => `${f.name} ${f.location}`;
+
+export async function profileSection(settings: ProfileSettings): Promise<string> {
+  log(`5. CPU profiles of the push server, push and fetch loads, ${settings.durationMs / 1000} s each`);
+  const push = await profile(settings.shape, 'push', settings.durationMs);
+  const fetch = await profile(settings.shape, 'fetch', settings.durationMs);
+  if (!push || !fetch) return '### 5. Profile\n\nNo .cpuprofile was written.';
+  const perPage = (p: Profiled, ms: number) => (ms * 1000) / p.pages;
+  const us = (value: number) => fmt(value, 1);
+  const groupNames = [...new Set([...push.summary.groups, ...fetch.summary.groups].map((g) => g.group))];
+  const groupMs = (p: Profiled, name: string) => p.summary.groups.find((g) => g.group === name)?.ms ?? 0;
+  const groupRows = groupNames
+    .map((name) => ({ name, push: perPage(push, groupMs(push, name)), fetch: perPage(fetch, groupMs(fetch, name)) }))
+    .sort((a, b) => b.push - b.fetch - (a.push - a.fetch))
+    .map((g) => [g.name, us(g.push), us(g.fetch), us(g.push - g.fetch)]);
+  groupRows.push(['**busy, total**', us(perPage(push, push.summary.busyMs)), us(perPage(fetch, fetch.summary.busyMs)), us(perPage(push, push.summary.busyMs) - perPage(fetch, fetch.summary.busyMs))]);
+
+  const fetchByKey = new Map(fetch.summary.functions.map((f) => [keyOf(f), f]));
+  const pushByKey = new Map(push.summary.functions.map((f) => [keyOf(f), f]));
+  const diff = [...new Set([...pushByKey.keys(), ...fetchByKey.keys()])].map((key) => {
+    const f = pushByKey.get(key) ?? fetchByKey.get(key)!;
+    const a = perPage(push, pushByKey.get(key)?.ms ?? 0);
+    const b = perPage(fetch, fetchByKey.get(key)?.ms ?? 0);
+    return { f, a, b, d: a - b };
+  }).sort((x, y) => y.d - x.d);
+  const diffRows = diff.slice(0, 25).map(({ f, a, b, d }) => [`\`${f.name}\``, f.location, f.group, us(a), us(b), us(d)]);
+  const share = (ms: number) => `${((ms / push.summary.busyMs) * 100).toFixed(1)} %`;
+  const window = (p: Profiled) => (p.summary.windowed ? 'windowed' : 'whole profile (window not matched)');
+  return [
+    `### 5. Where the time goes: push vs. fetch, profiled — Node ${settings.nodeVersion}`,
+    '',
+    `\`node --cpu-prof\` on the Nest + PushModule server of shape ${SHAPE_LABELS[settings.shape]}, h2c: 1 s warm-up, then ` +
+      `${settings.durationMs / 1000} s of the push load (${fmt(push.pagesPerSec)} pages/s while profiled, ${window(push)}), then a fresh ` +
+      `server under the fetch load, push refused (${fmt(fetch.pagesPerSec)} pages/s, ${window(fetch)}). Only the samples of the measured ` +
+      'window count. Self time (in the function itself, not its callees) per complete page, in µs. The profiler samples the main ' +
+      'thread\'s wall time: native calls are counted in the group of the JavaScript that called them, and on 2 busy cores a sample ' +
+      'may include time the thread spent preempted, so these are shares, not CPU time (part 1 has that). Profile files: ' +
+      '`dist-bench/profiles/`.',
+    '',
+    table(['group', 'push µs/page', 'fetch µs/page', 'push − fetch'], groupRows),
+    '',
+    'Functions where a pushed page spends the most more than a fetched one (self time per page):',
+    '',
+    table(['function', 'where', 'group', 'push µs/page', 'fetch µs/page', 'push − fetch'], diffRows),
+    '',
+    'Our module\'s functions under the push load, by inclusive time (their synchronous callees included). `dispatch` holds the ' +
+      'part of the pushed request\'s Fastify/Nest pipeline that runs before its first `await`:',
+    '',
+    table(['function', 'where', 'self µs/page', 'inclusive µs/page', 'inclusive share'], push.summary.ours.map((f) => [
+      `\`${f.name}\``, f.location, us(perPage(push, f.selfMs ?? 0)), us(perPage(push, f.ms)), share(f.ms),
+    ])),
+  ].join('\n');
+}

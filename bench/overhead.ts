@@ -1,0 +1,128 @@
+/**
+ * Part 2: what the module costs on a route that pushes nothing (h2load against the same app with and
+ * without PushModule, plus diagnostic apps), and 2b, what each route of each page shape costs alone.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { BODY_LENGTHS, PAGE_PATH, PLAIN_PATH, SHAPE_ASSETS, SHAPE_LABELS, type Shape } from './assets';
+import { cpuMs, fmt, log, median, pct, startServer, stopServer, table, type Server } from './measure';
+
+export interface OverheadSettings {
+  rounds: number;
+  requests: number;
+  warmup: number;
+  routeRequests: number;
+  shapes: readonly Shape[];
+  nodeVersion: string;
+}
+
+/** h2load from the PATH (Debian package nghttp2-client). */
+export function findH2load(): string | undefined {
+  const which = spawnSync('sh', ['-c', 'command -v h2load'], { encoding: 'utf8' });
+  return which.status === 0 ? which.stdout.trim() || undefined : undefined;
+}
+
+interface H2loadResult {
+  reqPerSec: number;
+  serverUsPerReq: number;
+}
+
+async function h2load(bin: string, server: Server, requests: number, path = PLAIN_PATH): Promise<H2loadResult> {
+  const before = await cpuMs(server);
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = spawn(bin, ['-n', String(requests), '-c', '8', '-m', '10', `${server.url}${path}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (chunk) => (text += chunk));
+    child.stderr.on('data', (chunk) => (text += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(text);
+      else reject(new Error(`h2load exited ${code}: ${text}`));
+    });
+  });
+  const serverMs = (await cpuMs(server)) - before;
+  const rate = /finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(output);
+  const ok = /status codes: (\d+) 2xx/.exec(output);
+  if (!rate || !ok) throw new Error(`cannot read h2load output:\n${output}`);
+  if (Number(ok[1]) !== requests) throw new Error(`h2load: ${ok[1]}/${requests} 2xx responses:\n${output}`);
+  return { reqPerSec: Number(rate[1]), serverUsPerReq: (serverMs * 1000) / requests };
+}
+
+export async function overheadSection(settings: OverheadSettings): Promise<string> {
+  const bin = findH2load();
+  if (!bin) return '### 2. Overhead on routes that push nothing\n\nSkipped: `h2load` not found (Debian package `nghttp2-client`).';
+  log('2. overhead on a route without @Push (h2load)');
+  const version = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const shape: Shape = 'mixed';
+  const apps: { server: Server; label: string }[] = [];
+  const add = async (label: string, spec: Parameters<typeof startServer>[0]) => apps.push({ server: await startServer(spec), label });
+  try {
+    await add('without PushModule', { app: 'nest', shape });
+    await add('with `PushModule.forRoot({ diarySize: 0 })` (and `@Push` on the page)', { app: 'nest', shape, push: true });
+    await add('diagnostic: without PushModule + two no-op Fastify hooks (onRequest, preHandler)', { app: 'nest', shape, hooks: true });
+    await add('diagnostic: without PushModule + the same two hooks entering an AsyncLocalStorage', { app: 'nest', shape, als: true });
+    await add('diagnostic: without PushModule + a no-op global interceptor (APP_INTERCEPTOR)', { app: 'nest', shape, interceptor: true });
+    await add('diagnostic: without PushModule + both (AsyncLocalStorage hooks and no-op global interceptor)', { app: 'nest', shape, als: true, interceptor: true });
+    for (const { server } of apps) await h2load(bin, server, settings.warmup); // warm-up
+    const runs = new Map<Server, H2loadResult[]>(apps.map(({ server }) => [server, []]));
+    for (let round = 0; round < settings.rounds; round++) {
+      const order = apps.map((_, i) => apps[(i + round) % apps.length]);
+      for (const { server } of order) runs.get(server)!.push(await h2load(bin, server, settings.requests));
+      log(`   round ${round + 1}/${settings.rounds}: ${apps.map(({ server }) => fmt(runs.get(server)!.at(-1)!.reqPerSec)).join(', ')} req/s`);
+    }
+    const [without, withModule] = apps.map((a) => a.server);
+    const reqMed = (server: Server) => median(runs.get(server)!.map((r) => r.reqPerSec));
+    const cpuMed = (server: Server) => median(runs.get(server)!.map((r) => r.serverUsPerReq));
+    const rows = apps.map(({ server, label }) => [
+      label,
+      runs.get(server)!.map((r) => fmt(r.reqPerSec)).join(', '),
+      fmt(reqMed(server)),
+      server === without ? '' : pct((reqMed(server) / reqMed(without) - 1) * 100),
+      cpuMed(server).toFixed(1),
+      server === without ? '' : pct((cpuMed(server) / cpuMed(without) - 1) * 100),
+    ]);
+    return [
+      `### 2. Overhead on routes that push nothing — Node ${settings.nodeVersion}`,
+      '',
+      `\`h2load -n ${settings.requests} -c 8 -m 10 http://127.0.0.1:PORT${PLAIN_PATH}\` (${version}, h2c prior knowledge) on a route ` +
+        'without `@Push`, the same Nest app (shape (iii)) with and without PushModule, plus diagnostic apps without the module ' +
+        `that each add a generic mechanism the module once put on every request. ${settings.rounds} runs each, alternated (order rotated), after a ` +
+        `${fmt(settings.warmup)}-request warm-up run each.`,
+      '',
+      table(['app', 'req/s per run', 'median req/s', 'vs. without', 'server CPU/req (µs)', 'vs. without'], rows),
+      '',
+      `With PushModule: **${pct((reqMed(withModule) / reqMed(without) - 1) * 100)} req/s**, ` +
+        `${pct((cpuMed(withModule) / cpuMed(without) - 1) * 100)} server CPU per request on a route that pushes nothing (target: no more than 3 % slower).`,
+      '',
+      await routeCosts(bin, settings),
+    ].join('\n');
+  } finally {
+    await Promise.all(apps.map(({ server }) => stopServer(server)));
+  }
+}
+
+/** What each route of each page shape costs the server on its own (app without PushModule): explains part 1's totals. */
+async function routeCosts(bin: string, settings: OverheadSettings): Promise<string> {
+  log('   cost of each route alone');
+  const rows: string[][] = [];
+  for (const shape of settings.shapes) {
+    const server = await startServer({ app: 'nest', shape });
+    try {
+      for (const path of [PAGE_PATH, ...SHAPE_ASSETS[shape]]) {
+        await h2load(bin, server, settings.routeRequests / 10, path); // warm-up
+        const result = await h2load(bin, server, settings.routeRequests, path);
+        rows.push([SHAPE_LABELS[shape], `\`${path}\``, String(BODY_LENGTHS[path]), fmt(result.reqPerSec), result.serverUsPerReq.toFixed(1)]);
+      }
+    } finally {
+      await stopServer(server);
+    }
+  }
+  return [
+    '#### 2b. Cost of each route alone',
+    '',
+    `The same h2load command, ${fmt(settings.routeRequests)} requests per route after a warm-up, one run, on each shape's app without PushModule.`,
+    '',
+    table(['shape', 'route', 'body bytes', 'req/s', 'server CPU/req (µs)'], rows),
+  ].join('\n');
+}

@@ -1,0 +1,180 @@
+/**
+ * Part 1: server CPU per page, push vs. client fetch, for each page shape over each transport. Five
+ * variants per shape and transport, alternated round by round with the order rotated:
+ *
+ * - `push`:          Nest + PushModule, `@Push` of the three assets, the client accepts push;
+ * - `fetch-module`:  the same server, the client sends SETTINGS_ENABLE_PUSH=0 (as browsers do), gets the
+ *                    module's 103 Early Hints and GETs the three assets after the page body;
+ * - `fetch-plain`:   the same controllers without PushModule and without `@Push` (the app before adopting
+ *                    the library), the client GETs the assets after the page body;
+ * - `raw-push`, `raw-fetch`: the node:http2 floor, pushing or serving the same bodies from memory.
+ */
+import type { DriverConfig } from './load-driver';
+import { BODY_LENGTHS, PAGE_PATH, SHAPE_ASSETS, SHAPE_LABELS, type Shape } from './assets';
+import {
+  TRANSPORT_LABELS, cpuMs, drive, fmt, log, machineBusyPct, machineTicks, median, medianAndRange, startServer, stopServer, table,
+  target, type Server, type Transport,
+} from './measure';
+
+export const CONNECTIONS = 4;
+export const STREAMS = 8;
+/** The bar of issue 10: client fetch / push in server CPU per page, median of the rounds. */
+const BAR = 1.0;
+const STRETCH = 1.1;
+
+export interface PushVsFetchSettings {
+  rounds: number;
+  runMs: number;
+  warmupMs: number;
+  nodeVersion: string;
+}
+
+type VariantKey = 'push' | 'fetch-module' | 'fetch-plain' | 'raw-push' | 'raw-fetch';
+
+interface Variant {
+  key: VariantKey;
+  label: string;
+  server: Server;
+  mode: DriverConfig['mode'];
+}
+
+interface RunSample {
+  pagesPerSec: number;
+  serverUsPerPage: number;
+  clientUsPerPage: number;
+  serverCpuPct: number;
+  clientCpuPct: number;
+  informationalPerPage: number;
+  /** Machine CPU used by neither the server nor the driver: kernel network work and any other process. */
+  otherCpuPct: number;
+}
+
+export interface GroupResult {
+  shape: Shape;
+  transport: Transport;
+  text: string;
+  /** Per-round ratios, for the summary table. */
+  ratios: Record<'fetchModule' | 'fetchPlain' | 'moduleVsRaw' | 'rawFetch', number[]>;
+}
+
+async function runVariant(variant: Variant, durationMs: number): Promise<RunSample> {
+  const before = await cpuMs(variant.server);
+  const machineBefore = machineTicks();
+  const result = await drive({ ...target(variant.server), mode: variant.mode, connections: CONNECTIONS, streams: STREAMS, durationMs });
+  const machineAfter = machineTicks();
+  const serverMs = (await cpuMs(variant.server)) - before;
+  const assets = SHAPE_ASSETS[variant.server.spec.shape].length;
+  // The driver fails a page that misses a promise or a body byte; these check its totals once more.
+  if (variant.mode === 'push' && result.pushes < result.pages * assets) throw new Error(`${variant.key}: ${result.pushes} pushes for ${result.pages} pages`);
+  if (variant.mode === 'fetch' && result.assets < result.pages * assets) throw new Error(`${variant.key}: ${result.assets} assets for ${result.pages} pages`);
+  const serverCpuPct = (serverMs / result.elapsedMs) * 100;
+  const clientCpuPct = (result.cpuMs / result.elapsedMs) * 100;
+  return {
+    pagesPerSec: result.pages / (result.elapsedMs / 1000),
+    serverUsPerPage: (serverMs * 1000) / result.pages,
+    clientUsPerPage: (result.cpuMs * 1000) / result.pages,
+    serverCpuPct,
+    clientCpuPct,
+    informationalPerPage: result.informational / result.pages,
+    // The driver's start-up is in the machine's window but not in its elapsed time: a small overestimate.
+    otherCpuPct: machineBusyPct(machineBefore, machineAfter) - serverCpuPct - clientCpuPct,
+  };
+}
+
+/** Every variant of one shape over one transport, alternated for `rounds` rounds. */
+export async function pushVsFetch(shape: Shape, transport: Transport, settings: PushVsFetchSettings): Promise<GroupResult> {
+  log(`1. push vs. fetch, shape ${shape}, ${transport}: starting servers`);
+  const tls = transport === 'tls';
+  const withModule = await startServer({ app: 'nest', shape, push: true, tls });
+  const plain = await startServer({ app: 'nest', shape, tls });
+  const raw = await startServer({ app: 'raw', shape, tls });
+  const variants: Variant[] = [
+    { key: 'push', label: 'push: PushModule, `@Push` of the 3 assets, client accepts push', server: withModule, mode: 'push' },
+    { key: 'fetch-module', label: 'fetch, module loaded: same app, client sends ENABLE_PUSH=0, gets the 103, GETs the 3 assets after the page body', server: withModule, mode: 'fetch' },
+    { key: 'fetch-plain', label: 'fetch, no module: same controllers without PushModule and `@Push`, client GETs the 3 assets after the page body', server: plain, mode: 'fetch' },
+    { key: 'raw-push', label: 'raw `node:http2`, push (floor)', server: raw, mode: 'push' },
+    { key: 'raw-fetch', label: 'raw `node:http2`, client GETs after the page body (floor)', server: raw, mode: 'fetch' },
+  ];
+  const samples = new Map<VariantKey, RunSample[]>(variants.map((v) => [v.key, []]));
+  try {
+    for (const variant of variants) await runVariant(variant, settings.warmupMs); // warm-up, discarded
+    for (let round = 0; round < settings.rounds; round++) {
+      // Rotate the order each round: no variant always runs first or after the same neighbour.
+      const order = variants.map((_, i) => variants[(i + round) % variants.length]);
+      for (const variant of order) samples.get(variant.key)!.push(await runVariant(variant, settings.runMs));
+      log(`   round ${round + 1}/${settings.rounds}: ${variants.map((v) => `${v.key} ${fmt(samples.get(v.key)!.at(-1)!.serverUsPerPage)} µs/page`).join(', ')}`);
+    }
+  } finally {
+    await Promise.all([withModule, plain, raw].map(stopServer));
+  }
+
+  const med = (key: VariantKey, field: keyof RunSample) => median(samples.get(key)!.map((s) => s[field]));
+  const perRound = (x: VariantKey, y: VariantKey, field: keyof RunSample = 'serverUsPerPage') =>
+    samples.get(x)!.map((s, i) => s[field] / samples.get(y)![i][field]);
+  const ratios = {
+    fetchModule: perRound('fetch-module', 'push'),
+    fetchPlain: perRound('fetch-plain', 'push'),
+    moduleVsRaw: perRound('push', 'raw-push'),
+    rawFetch: perRound('raw-fetch', 'raw-push'),
+  };
+  const verdict = (values: number[]) => {
+    const m = median(values);
+    return m >= STRETCH ? `≥ ${STRETCH}: **met, stretch too**` : m >= BAR ? `≥ ${BAR}: **met**` : `≥ ${BAR}: **not met**`;
+  };
+  const rows = variants.map((v) => [
+    v.label,
+    fmt(med(v.key, 'serverUsPerPage')),
+    fmt(med(v.key, 'pagesPerSec')),
+    `${fmt(med(v.key, 'serverCpuPct'))} %`,
+    `${fmt(med(v.key, 'clientCpuPct'))} %`,
+    fmt(med(v.key, 'clientUsPerPage')),
+    `${fmt(Math.max(0, med(v.key, 'otherCpuPct')))} %`,
+    med(v.key, 'informationalPerPage').toFixed(2),
+  ]);
+  const assets = SHAPE_ASSETS[shape];
+  const text = [
+    `#### ${SHAPE_LABELS[shape]} — ${TRANSPORT_LABELS[transport]} — Node ${settings.nodeVersion}`,
+    '',
+    `Page \`${PAGE_PATH}\` (${BODY_LENGTHS[PAGE_PATH]} B) + ${assets.map((p) => `\`${p}\` (${BODY_LENGTHS[p]} B)`).join(', ')}. ` +
+      `${settings.rounds} rounds of ${settings.runMs / 1000} s per variant, order rotated each round, after a ${settings.warmupMs / 1000} s warm-up each.`,
+    '',
+    table(['variant', 'server CPU/page (µs)', 'pages/s', 'server CPU', 'client CPU', 'client CPU/page (µs)', 'rest of machine', '103s/page'], rows),
+    '',
+    table(['server CPU per page, ratio', 'median of rounds (range)', 'bar'], [
+      ['fetch, module loaded / push', medianAndRange(ratios.fetchModule), verdict(ratios.fetchModule)],
+      ['fetch, no module / push', medianAndRange(ratios.fetchPlain), verdict(ratios.fetchPlain)],
+      ['module push / raw push', medianAndRange(ratios.moduleVsRaw), 'as small as the pipeline allows'],
+      ['raw fetch / raw push (protocol alone)', medianAndRange(ratios.rawFetch), ''],
+      ['pages/s, push / fetch with module loaded', medianAndRange(perRound('push', 'fetch-module', 'pagesPerSec')), ''],
+    ]),
+  ].join('\n');
+  return { shape, transport, text, ratios };
+}
+
+/** The section: what was measured, one line per shape and transport, then each group's tables. */
+export function pushVsFetchSection(groups: GroupResult[], settings: PushVsFetchSettings): string {
+  const summary = groups.map((g) => [
+    SHAPE_LABELS[g.shape],
+    g.transport,
+    medianAndRange(g.ratios.fetchModule),
+    medianAndRange(g.ratios.fetchPlain),
+    medianAndRange(g.ratios.moduleVsRaw),
+    medianAndRange(g.ratios.rawFetch),
+  ]);
+  return [
+    `### 1. Server CPU per page, push vs. client fetch — Node ${settings.nodeVersion}`,
+    '',
+    'The bar (issue 10): **client fetch / push ≥ 1.0** in server CPU per page (user + system time of the server process, ' +
+      `thread pool included, divided by complete pages), median of per-round ratios; stretch ≥ ${STRETCH}. ` +
+      'The apps with PushModule use `forRoot({ diarySize: 0 })`, so that every page of a persistent connection pushes. ' +
+      `Load driver (node:http2, own process): ${CONNECTIONS} connections × ${STREAMS} pages in flight each, closed loop; ` +
+      'a page counts once it and its 3 assets are complete (pushed or fetched), and every body\'s length is checked. ' +
+      'The fetching client always GETs the assets **after the page body**, whether or not a 103 named them first. ' +
+      'CPU columns are in % of one core (2 cores = 200 %); "rest of machine" is what neither process used (kernel network ' +
+      'work, other processes). On 2 cores the client competes with the server, so pages/s mixes both; server CPU/page does not.',
+    '',
+    table(['shape', 'transport', 'fetch (module) / push', 'fetch (no module) / push', 'module push / raw push', 'raw fetch / raw push'], summary),
+    '',
+    ...groups.flatMap((g) => [g.text, '']),
+  ].join('\n').trimEnd();
+}
