@@ -139,16 +139,19 @@ describe('faults from the client', () => {
     await serverStillServes();
   });
 
-  it('REFUSED_STREAM on every promise: each push ends cancelled, none hangs', async () => {
+  it('REFUSED_STREAM on every promise: each push ends cancelled with that code, and is released and forgotten', async () => {
     const client = await open();
-    const result = await page(client, '/page-many?n=5', (stream) => {
+    const result = await page(client, '/page-many?n=5&path=/slow', (stream) => {
       stream.on('error', () => undefined);
       stream.close(0x7);
     });
     expect(JSON.parse(result.body)).toEqual({ issued: 5 });
-    expect(await until(() => events.filter((e) => e.type === 'cancelled' || e.type === 'completed').length === 5)).toBe(true);
-    client.close();
-    await serverStillServes();
+    expect(await until(() => events.filter((e) => e.type === 'cancelled').length === 5)).toBe(true);
+    const ends = events.filter((e) => e.type !== 'promised').sort((a, b) => a.path.localeCompare(b.path));
+    expect(ends).toEqual([0, 1, 2, 3, 4].map((i) => ({ type: 'cancelled', path: `/slow?i=${i}`, code: 0x7 })));
+    // maxConcurrentPushesPerConnection is 5: the same connection can be promised the same five again.
+    const again = await fetchWithPushes(client, '/page-many?n=5&path=/slow');
+    expect(again.pushes.map((p) => [p.status, p.body])).toEqual(Array(5).fill([200, 'slow']));
   });
 
   it('pushes per connection are capped by maxConcurrentPushesPerConnection', async () => {
