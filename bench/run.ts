@@ -72,8 +72,8 @@ const NODE_VERSION = process.version;
 
 const settings = {
   pushVsFetch: {
-    rounds: Number(value('rounds') ?? (QUICK ? 2 : 5)),
-    runMs: Number(value('duration') ?? (QUICK ? 1000 : 2500)),
+    rounds: Number(value('rounds') ?? (QUICK ? 2 : 7)),
+    runMs: Number(value('duration') ?? (QUICK ? 1000 : 2000)),
     warmupMs: QUICK ? 500 : 1000,
     nodeVersion: NODE_VERSION,
   },
