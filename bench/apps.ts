@@ -160,17 +160,15 @@ export async function startNestApp(options: NestAppOptions): Promise<RunningServ
   return { port, close: () => app.close() };
 }
 
-/** Every path any shape uses, served from memory by the raw server. */
-const RAW_BODIES = new Map<string, { type: string; body: Buffer }>([
-  [PAGE_PATH, { type: 'text/html; charset=utf-8', body: Buffer.from(PAGE_BODY) }],
-  [PLAIN_PATH, { type: 'text/plain; charset=utf-8', body: Buffer.from(PLAIN_BODY) }],
-  ...Object.values(SHAPE_ASSETS).flat().map((path): [string, { type: string; body: Buffer }] => {
-    const { type, body } = ASSET_FILES[fileNameOf(path)];
-    return [path, { type, body: Buffer.from(body) }];
-  }),
-]);
+/** Every path any shape uses, served from memory by the raw server, as a Buffer and as the string it came from. */
+const RAW_TEXTS: [path: string, type: string, text: string][] = [
+  [PAGE_PATH, 'text/html; charset=utf-8', PAGE_BODY],
+  [PLAIN_PATH, 'text/plain; charset=utf-8', PLAIN_BODY],
+  ...Object.values(SHAPE_ASSETS).flat().map((path): [string, string, string] => [path, ASSET_FILES[fileNameOf(path)].type, ASSET_FILES[fileNameOf(path)].body]),
+];
+const RAW_BODIES = new Map(RAW_TEXTS.map(([path, type, text]) => [path, { type, text, body: Buffer.from(text) }]));
 
-function respond(stream: http2.ServerHttp2Stream, path: string): void {
+function respond(stream: http2.ServerHttp2Stream, path: string, strings: boolean): void {
   const asset = RAW_BODIES.get(path);
   if (!asset) {
     stream.respond({ ':status': 404 });
@@ -178,15 +176,16 @@ function respond(stream: http2.ServerHttp2Stream, path: string): void {
     return;
   }
   stream.respond({ ':status': 200, 'content-type': asset.type, 'content-length': asset.body.length });
-  stream.end(asset.body);
+  stream.end(strings ? asset.text : asset.body);
 }
 
 /**
  * The floor: node:http2 alone. The page pushes its shape's three assets with `pushStream` + `respond` when
  * the client allows push, copying `user-agent` into the promised request as PushModule does by default,
  * then sends the page. A client that refuses push gets the page alone and asks for the assets itself.
+ * `strings`: bodies written as strings, as a Nest handler returns them, instead of shared Buffers (part 4).
  */
-export async function startRawServer(shape: Shape, tls?: Tls): Promise<RunningServer> {
+export async function startRawServer(shape: Shape, tls?: Tls, strings = false): Promise<RunningServer> {
   const server = tls ? http2.createSecureServer({ ...tls, allowHTTP1: true }) : http2.createServer();
   const scheme = tls ? 'https' : 'http';
   server.on('stream', (stream, headers) => {
@@ -199,11 +198,11 @@ export async function startRawServer(shape: Shape, tls?: Tls): Promise<RunningSe
         stream.pushStream(promised, (error, pushStream) => {
           if (error) return;
           pushStream.on('error', () => undefined);
-          respond(pushStream, asset);
+          respond(pushStream, asset, strings);
         });
       }
     }
-    respond(stream, path);
+    respond(stream, path, strings);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

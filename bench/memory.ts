@@ -3,7 +3,7 @@
  * flight, split into what node:http2 itself holds (raw server) and what Fastify, Nest and the module add.
  */
 import { forkChild } from './ipc';
-import { SHAPE_ASSETS, type Shape } from './assets';
+import { BODY_LENGTHS, SHAPE_ASSETS, type Shape } from './assets';
 import type { DriverConfig } from './load-driver';
 import { drive, fmt, log, mb, memory, pct, startServer, stopServer, table, target, type Server } from './measure';
 import { CONNECTIONS, STREAMS } from './push-vs-fetch';
@@ -57,6 +57,7 @@ export async function memorySection(settings: MemorySettings): Promise<string> {
   const withModule = await startServer({ app: 'nest', shape: SHAPE, push: true });
   const plain = await startServer({ app: 'nest', shape: SHAPE });
   const raw = await startServer({ app: 'raw', shape: SHAPE });
+  const rawStrings = await startServer({ app: 'raw', shape: SHAPE, strings: true });
   try {
     const pagesFor10k = Math.ceil(PUSH_TOTAL / 3);
     const start = await memory(withModule);
@@ -72,6 +73,8 @@ export async function memorySection(settings: MemorySettings): Promise<string> {
     const rawPage = await held(raw, 'page');
     const rawPush = await held(raw, 'push');
     const rawFetch = await held(raw, 'fetch');
+    const rawStringsPage = await held(rawStrings, 'page');
+    const rawStringsPush = await held(rawStrings, 'push');
     const plainPage = await held(plain, 'page');
     const plainFetch = await held(plain, 'fetch');
     const modulePage = await held(withModule, 'page');
@@ -85,6 +88,7 @@ export async function memorySection(settings: MemorySettings): Promise<string> {
     const inflight: [string, Held, Held][] = [
       ['raw `node:http2`: pushed stream', rawPush, rawPage],
       ['raw `node:http2`: client GET', rawFetch, rawPage],
+      ['raw `node:http2`: pushed stream, body written as a string (as Nest handlers return it)', rawStringsPush, rawStringsPage],
       ['Nest, no module: client GET', plainFetch, plainPage],
       ['Nest + PushModule: pushed stream (vs. the same app\'s page held alone, push refused)', modulePush, modulePage],
       ['Nest + PushModule: pushed stream (vs. the app without the module, page held alone; the ≈ 18 KB of earlier runs)', modulePush, plainPage],
@@ -96,6 +100,7 @@ export async function memorySection(settings: MemorySettings): Promise<string> {
     const [rawPushHeap, rawPushExt] = perStream(rawPush, rawPage);
     const [modHeap, modExt] = perStream(modulePush, modulePage);
     const [getHeap, getExt] = perStream(plainFetch, plainPage);
+    const [stringHeap, stringExt] = perStream(rawStringsPush, rawStringsPage);
     const bodies = SHAPE_ASSETS[SHAPE].length;
     return [
       `### 4. Memory — Node ${settings.nodeVersion}`,
@@ -118,9 +123,11 @@ export async function memorySection(settings: MemorySettings): Promise<string> {
       `Of a module push's ${fmt(modHeap + modExt)} B, raw \`node:http2\` holds ${fmt(rawPushHeap + rawPushExt)} B for the same pushed stream ` +
         `(its bodies are shared Buffers); the rest, **${fmt(modHeap + modExt - rawPushHeap - rawPushExt)} B**, is Fastify, Nest and the module. ` +
         `A client GET of the same asset in the app without the module holds ${fmt(getHeap + getExt)} B: what the framework holds per ` +
-        `request in flight, so the push-specific part is about ${fmt(modHeap + modExt - getHeap - getExt)} B.`,
+        `request in flight, so the push-specific part is about ${fmt(modHeap + modExt - getHeap - getExt)} B. The raw server writing ` +
+        `the same bodies as strings holds ${fmt(stringHeap + stringExt)} B per pushed stream (external ${fmt(stringExt)} B for a body of ` +
+        `${fmt(SHAPE_ASSETS[SHAPE].reduce((sum, p) => sum + BODY_LENGTHS[p], 0) / bodies)} B on average): how much of the external part a string body alone explains.`,
     ].join('\n');
   } finally {
-    await Promise.all([withModule, plain, raw].map(stopServer));
+    await Promise.all([withModule, plain, raw, rawStrings].map(stopServer));
   }
 }

@@ -8,9 +8,10 @@ import { cpuMs, fmt, log, median, pct, startServer, stopServer, table, type Serv
 
 export interface OverheadSettings {
   rounds: number;
-  requests: number;
-  warmup: number;
-  routeRequests: number;
+  /** Seconds per measured h2load run (`-D`): bounded whatever the machine's load. */
+  seconds: number;
+  warmupSeconds: number;
+  routeSeconds: number;
   shapes: readonly Shape[];
   nodeVersion: string;
 }
@@ -26,14 +27,15 @@ interface H2loadResult {
   serverUsPerReq: number;
 }
 
-async function h2load(bin: string, server: Server, requests: number, path = PLAIN_PATH): Promise<H2loadResult> {
+/** One timed h2load run (`-D seconds`); the server's CPU is read around it. */
+async function h2load(bin: string, server: Server, seconds: number, path = PLAIN_PATH): Promise<H2loadResult> {
   const before = await cpuMs(server);
   const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(bin, ['-n', String(requests), '-c', '8', '-m', '10', `${server.url}${path}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, ['-D', String(seconds), '-c', '8', '-m', '10', `${server.url}${path}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     child.stdout.on('data', (chunk) => (text += chunk));
     child.stderr.on('data', (chunk) => (text += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), seconds * 1000 + 30_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -43,10 +45,11 @@ async function h2load(bin: string, server: Server, requests: number, path = PLAI
   });
   const serverMs = (await cpuMs(server)) - before;
   const rate = /finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(output);
+  const done = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(output);
   const ok = /status codes: (\d+) 2xx/.exec(output);
-  if (!rate || !ok) throw new Error(`cannot read h2load output:\n${output}`);
-  if (Number(ok[1]) !== requests) throw new Error(`h2load: ${ok[1]}/${requests} 2xx responses:\n${output}`);
-  return { reqPerSec: Number(rate[1]), serverUsPerReq: (serverMs * 1000) / requests };
+  if (!rate || !done || !ok) throw new Error(`cannot read h2load output:\n${output}`);
+  if (Number(done[3]) + Number(done[4]) > 0 || Number(ok[1]) !== Number(done[2])) throw new Error(`h2load: failed or non-2xx responses:\n${output}`);
+  return { reqPerSec: Number(rate[1]), serverUsPerReq: (serverMs * 1000) / Number(done[2]) };
 }
 
 export async function overheadSection(settings: OverheadSettings): Promise<string> {
@@ -64,11 +67,11 @@ export async function overheadSection(settings: OverheadSettings): Promise<strin
     await add('diagnostic: without PushModule + the same two hooks entering an AsyncLocalStorage', { app: 'nest', shape, als: true });
     await add('diagnostic: without PushModule + a no-op global interceptor (APP_INTERCEPTOR)', { app: 'nest', shape, interceptor: true });
     await add('diagnostic: without PushModule + both (AsyncLocalStorage hooks and no-op global interceptor)', { app: 'nest', shape, als: true, interceptor: true });
-    for (const { server } of apps) await h2load(bin, server, settings.warmup); // warm-up
+    for (const { server } of apps) await h2load(bin, server, settings.warmupSeconds); // warm-up
     const runs = new Map<Server, H2loadResult[]>(apps.map(({ server }) => [server, []]));
     for (let round = 0; round < settings.rounds; round++) {
       const order = apps.map((_, i) => apps[(i + round) % apps.length]);
-      for (const { server } of order) runs.get(server)!.push(await h2load(bin, server, settings.requests));
+      for (const { server } of order) runs.get(server)!.push(await h2load(bin, server, settings.seconds));
       log(`   round ${round + 1}/${settings.rounds}: ${apps.map(({ server }) => fmt(runs.get(server)!.at(-1)!.reqPerSec)).join(', ')} req/s`);
     }
     const [without, withModule] = apps.map((a) => a.server);
@@ -85,10 +88,11 @@ export async function overheadSection(settings: OverheadSettings): Promise<strin
     return [
       `### 2. Overhead on routes that push nothing — Node ${settings.nodeVersion}`,
       '',
-      `\`h2load -n ${settings.requests} -c 8 -m 10 http://127.0.0.1:PORT${PLAIN_PATH}\` (${version}, h2c prior knowledge) on a route ` +
+      `\`h2load -D ${settings.seconds} -c 8 -m 10 http://127.0.0.1:PORT${PLAIN_PATH}\` (${version}, h2c prior knowledge) on a route ` +
         'without `@Push`, the same Nest app (shape (iii)) with and without PushModule, plus diagnostic apps without the module ' +
-        `that each add a generic mechanism the module once put on every request. ${settings.rounds} runs each, alternated (order rotated), after a ` +
-        `${fmt(settings.warmup)}-request warm-up run each.`,
+        `that each add a generic mechanism the module once put on every request. ${settings.rounds} timed runs each, alternated (order rotated), ` +
+        `after a ${settings.warmupSeconds} s warm-up run each. Server CPU per request = the server's CPU time around the run / the ` +
+        'requests that succeeded.',
       '',
       table(['app', 'req/s per run', 'median req/s', 'vs. without', 'server CPU/req (µs)', 'vs. without'], rows),
       '',
@@ -110,8 +114,8 @@ async function routeCosts(bin: string, settings: OverheadSettings): Promise<stri
     const server = await startServer({ app: 'nest', shape });
     try {
       for (const path of [PAGE_PATH, ...SHAPE_ASSETS[shape]]) {
-        await h2load(bin, server, settings.routeRequests / 10, path); // warm-up
-        const result = await h2load(bin, server, settings.routeRequests, path);
+        await h2load(bin, server, 1, path); // warm-up
+        const result = await h2load(bin, server, settings.routeSeconds, path);
         rows.push([SHAPE_LABELS[shape], `\`${path}\``, String(BODY_LENGTHS[path]), fmt(result.reqPerSec), result.serverUsPerReq.toFixed(1)]);
       }
     } finally {
@@ -121,7 +125,7 @@ async function routeCosts(bin: string, settings: OverheadSettings): Promise<stri
   return [
     '#### 2b. Cost of each route alone',
     '',
-    `The same h2load command, ${fmt(settings.routeRequests)} requests per route after a warm-up, one run, on each shape's app without PushModule.`,
+    `The same h2load command, ${settings.routeSeconds} s per route after a 1 s warm-up, one run, on each shape's app without PushModule.`,
     '',
     table(['shape', 'route', 'body bytes', 'req/s', 'server CPU/req (µs)'], rows),
   ].join('\n');

@@ -79,9 +79,9 @@ const settings = {
   },
   overhead: {
     rounds: QUICK ? 1 : 3,
-    requests: QUICK ? 20_000 : 100_000,
-    warmup: QUICK ? 5_000 : 20_000,
-    routeRequests: QUICK ? 10_000 : 30_000,
+    seconds: QUICK ? 1 : 3,
+    warmupSeconds: 1,
+    routeSeconds: QUICK ? 1 : 2,
     shapes: SHAPES_RUN,
     nodeVersion: NODE_VERSION,
   },
@@ -100,7 +100,7 @@ function expectedSeconds(): number {
   const o = settings.overhead;
   return 5 +
     (part(1) ? SHAPES_RUN.length * TRANSPORTS_RUN.length * group : 0) +
-    (part(2) && findH2load() ? 10 + 6 * (o.warmup + o.rounds * o.requests) / 35_000 + SHAPES_RUN.length * (3 + 4 * 1.1 * o.routeRequests / 15_000) : 0) +
+    (part(2) && findH2load() ? 10 + 6 * (o.warmupSeconds + o.rounds * o.seconds + 0.5) + SHAPES_RUN.length * (3 + 4 * (1 + o.routeSeconds + 0.5)) : 0) +
     (part(3) ? 10 + 12 * settings.latency.samples * 0.1 : 0) +
     (part(4) ? 35 : 0) +
     (part(5) ? 2 * (8 + settings.profile.durationMs / 1000) : 0);
@@ -109,10 +109,12 @@ function expectedSeconds(): number {
 const IDLE_WAIT_MS = 30_000;
 const EXPECTED_S = expectedSeconds();
 /** Every child has its own hard time-out; past this, the whole run is stopped. */
-const WATCHDOG_MS = (2 * EXPECTED_S + 60) * 1000 + IDLE_WAIT_MS;
+const WATCHDOG_MS = (2.5 * EXPECTED_S + 120) * 1000 + IDLE_WAIT_MS;
 
 const BENCH_DIR = join(__dirname, '..', '..', 'bench');
 const RESULTS = join(BENCH_DIR, 'RESULTS.md');
+/** Every run's report (and, while it runs, what it has so far). */
+const LAST_RUN = join(__dirname, '..', `last-run-node${process.versions.node.split('.')[0]}.md`);
 
 function versionOf(name: string): string {
   try {
@@ -170,15 +172,29 @@ async function main(): Promise<void> {
   const started = performance.now();
   useCertificate(await selfSignedCertificate());
   const sections: string[] = [];
+  // What is done so far goes to dist-bench/ at once: a run that fails later keeps it.
+  const progress = (...more: string[]) => writeFileSync(LAST_RUN, `${[...sections, ...more].join('\n\n')}\n`);
   if (part(1)) {
     const groups: GroupResult[] = [];
-    for (const shape of SHAPES_RUN) for (const transport of TRANSPORTS_RUN) groups.push(await pushVsFetch(shape, transport, settings.pushVsFetch));
+    for (const shape of SHAPES_RUN) {
+      for (const transport of TRANSPORTS_RUN) {
+        groups.push(await pushVsFetch(shape, transport, settings.pushVsFetch));
+        progress(pushVsFetchSection(groups, settings.pushVsFetch));
+      }
+    }
     sections.push(pushVsFetchSection(groups, settings.pushVsFetch));
   }
-  if (part(2)) sections.push(await overheadSection(settings.overhead));
-  if (part(3)) sections.push(await latencySection(settings.latency));
-  if (part(4)) sections.push(await memorySection(settings.memory));
-  if (part(5)) sections.push(await profileSection(settings.profile));
+  const parts: [number, () => Promise<string>][] = [
+    [2, () => overheadSection(settings.overhead)],
+    [3, () => latencySection(settings.latency)],
+    [4, () => memorySection(settings.memory)],
+    [5, () => profileSection(settings.profile)],
+  ];
+  for (const [n, run] of parts) {
+    if (!part(n)) continue;
+    sections.push(await run());
+    progress();
+  }
 
   const seconds = (performance.now() - started) / 1000;
   const cpus = os.cpus();
@@ -207,7 +223,7 @@ async function main(): Promise<void> {
   ].join('\n');
   const report = [header, ...sections].join('\n\n');
   process.stdout.write(`\n${report}\n`);
-  writeFileSync(join(__dirname, '..', `last-run-node${process.versions.node.split('.')[0]}.md`), `${report}\n`);
+  writeFileSync(LAST_RUN, `${report}\n`);
   if (FULL || flag('write')) {
     writeResults(report);
     log(`bench: wrote the Node ${NODE_VERSION} section of bench/RESULTS.md; ${fmt(seconds / 60, 1)} min`);

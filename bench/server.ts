@@ -10,12 +10,12 @@ import { startNestApp, startRawServer, type NestAppOptions, type RunningServer }
 reportErrors();
 
 /** `nest`: the Nest app (`push` adds PushModule and `@Push`); `raw`: the node:http2 floor. */
-export type ServerSpec = { app: 'raw'; shape: NestAppOptions['shape']; tls?: boolean } | ({ app: 'nest'; tls?: boolean } & Omit<NestAppOptions, 'tls'>);
+export type ServerSpec = { app: 'raw'; shape: NestAppOptions['shape']; tls?: boolean; strings?: boolean } | ({ app: 'nest'; tls?: boolean } & Omit<NestAppOptions, 'tls'>);
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2]) as ServerSpec;
   const tls = spec.tls ? { key: process.env.BENCH_TLS_KEY!, cert: process.env.BENCH_TLS_CERT! } : undefined;
-  const server: RunningServer = spec.app === 'raw' ? await startRawServer(spec.shape, tls) : await startNestApp({ ...spec, tls });
+  const server: RunningServer = spec.app === 'raw' ? await startRawServer(spec.shape, tls, spec.strings) : await startNestApp({ ...spec, tls });
 
   process.on('message', async (message: { type: string }) => {
     if (message.type === 'cpu') {
