@@ -92,6 +92,8 @@ class NoopInterceptor implements NestInterceptor {
 export interface NestAppOptions {
   shape: Shape;
   push?: boolean;
+  /** With `push`: `learnedHints: true` too. */
+  learnedHints?: boolean;
   tls?: Tls;
   interceptor?: boolean;
   als?: boolean;
@@ -110,7 +112,9 @@ function appModule(options: NestAppOptions): DynamicModule {
   class BenchAppModule {}
   return {
     module: BenchAppModule,
-    imports: options.push ? [PushModule.forRoot(PUSH_OPTIONS as Parameters<typeof PushModule.forRoot>[0])] : [],
+    imports: options.push
+      ? [PushModule.forRoot({ ...PUSH_OPTIONS, ...(options.learnedHints ? { learnedHints: true } : {}) } as Parameters<typeof PushModule.forRoot>[0])]
+      : [],
     controllers: [pageController(options.shape, !!options.push), AssetController, PlainController],
     providers: options.interceptor ? [{ provide: APP_INTERCEPTOR, useClass: NoopInterceptor }] : [],
   };

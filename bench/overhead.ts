@@ -65,6 +65,7 @@ export async function overheadSection(settings: OverheadSettings): Promise<strin
   try {
     await add('without PushModule', { app: 'nest', shape });
     await add('with `PushModule.forRoot({ diarySize: 0 })` (and `@Push` on the page)', { app: 'nest', shape, push: true });
+    await add('with `PushModule.forRoot({ diarySize: 0, learnedHints: true })`', { app: 'nest', shape, push: true, learnedHints: true });
     await add('diagnostic: without PushModule + two no-op Fastify hooks (onRequest, preHandler)', { app: 'nest', shape, hooks: true });
     await add('diagnostic: without PushModule + the same two hooks entering an AsyncLocalStorage', { app: 'nest', shape, als: true });
     await add('diagnostic: without PushModule + a no-op global interceptor (APP_INTERCEPTOR)', { app: 'nest', shape, interceptor: true });
@@ -76,7 +77,7 @@ export async function overheadSection(settings: OverheadSettings): Promise<strin
       for (const { server } of order) runs.get(server)!.push(await h2load(bin, server, settings.seconds));
       log(`   round ${round + 1}/${settings.rounds}: ${apps.map(({ server }) => fmt(runs.get(server)!.at(-1)!.reqPerSec)).join(', ')} req/s`);
     }
-    const [without, withModule] = apps.map((a) => a.server);
+    const [without, withModule, withLearned] = apps.map((a) => a.server);
     const reqMed = (server: Server) => median(runs.get(server)!.map((r) => r.reqPerSec));
     const cpuMed = (server: Server) => median(runs.get(server)!.map((r) => r.serverUsPerReq));
     const rows = apps.map(({ server, label }) => [
@@ -99,7 +100,9 @@ export async function overheadSection(settings: OverheadSettings): Promise<strin
       table(['app', 'req/s per run', 'median req/s', 'vs. without', 'server CPU/req (µs)', 'vs. without'], rows),
       '',
       `With PushModule: **${pct((reqMed(withModule) / reqMed(without) - 1) * 100)} req/s**, ` +
-        `${pct((cpuMed(withModule) / cpuMed(without) - 1) * 100)} server CPU per request on a route that pushes nothing (target: no more than 3 % slower).`,
+        `${pct((cpuMed(withModule) / cpuMed(without) - 1) * 100)} server CPU per request on a route that pushes nothing (target: no more than 3 % slower). ` +
+        `With \`learnedHints\` (a hook looks every GET up, and finds nothing for this route): ` +
+        `**${pct((reqMed(withLearned) / reqMed(without) - 1) * 100)} req/s**, ${pct((cpuMed(withLearned) / cpuMed(without) - 1) * 100)} server CPU per request.`,
       '',
       await routeCosts(bin, settings),
     ].join('\n');

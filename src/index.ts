@@ -9,7 +9,7 @@ export { isPushedRequest } from './is-pushed-request';
 export { pushSummary, type PushSummary } from './push-summary';
 export { PushError, PushValidationError, PushAfterResponseError, PushOutsideRequestError } from './push.errors';
 export type { PushErrorCode } from './push.errors';
-export type { DigestCookieOptions, PreloadFallbackOptions, PushModuleOptions } from './push-module-options.interface';
+export type { DigestCookieOptions, LearnedHintsOptions, PreloadFallbackOptions, PushModuleOptions } from './push-module-options.interface';
 export type { PushOutcome } from './push-outcome';
 export type { PreloadAs, PushHeaders, PushMethod, PushOptions, PushResource } from './push-resource.interface';
 export {

@@ -11,8 +11,6 @@ import type { ResolvedPushOptions } from './push-module-options.interface';
  */
 @Injectable()
 export class PreloadFallback {
-  private readonly logger = new Logger('PushModule');
-
   constructor(@Inject(RESOLVED_PUSH_OPTIONS) private readonly options: ResolvedPushOptions) {}
 
   /** Whether the final response needs the onSend hook at all. */
@@ -22,13 +20,7 @@ export class PreloadFallback {
 
   /** Sends this response's one 103 with every hint so far, unless disabled, already sent or too late. */
   sendEarlyHints(context: PushContext): void {
-    if (!this.options.fallback.earlyHints || context.earlyHintsSent || !context.hintLinks || context.responseStarted) return;
-    context.earlyHintsSent = true;
-    try {
-      context.reply.raw.writeEarlyHints({ link: context.hintLinks });
-    } catch (error) {
-      this.logger.debug(`early hints not sent: ${(error as Error).message}`);
-    }
+    if (this.options.fallback.earlyHints && context.hintLinks) writeEarlyHints(context, context.hintLinks);
   }
 
   /** For pushes asked while the handler runs: the hints of one tick go out together, in one 103. */
@@ -51,5 +43,21 @@ export class PreloadFallback {
     const already = values.join(', ');
     const added = links.filter((link) => !already.includes(link.slice(0, link.indexOf('>') + 1)));
     if (added.length > 0) reply.header('link', [...values, ...added].join(', '));
+  }
+}
+
+const logger = new Logger('PushModule');
+
+/**
+ * Writes the response's one 103 Early Hints with `links`, unless one was sent already or the final
+ * headers went out (browsers use only the first 103, and none after the response).
+ */
+export function writeEarlyHints(context: PushContext, links: readonly string[]): void {
+  if (context.earlyHintsSent || context.responseStarted) return;
+  context.earlyHintsSent = true;
+  try {
+    context.reply.raw.writeEarlyHints({ link: links as string[] });
+  } catch (error) {
+    logger.debug(`early hints not sent: ${(error as Error).message}`);
   }
 }

@@ -40,20 +40,34 @@ export function inferPreloadAs(path: string, accept: string | undefined, given?:
 }
 
 /**
- * A `Link` value that preloads `url` (already validated: no `>`, CR, LF or other character that could end
- * the link or the header). Fonts and fetches are CORS requests, so their preloads need `crossorigin` to be
- * reused by the page.
+ * The parameters of a preload link (`; rel=preload; as=style`). Fonts and fetches are CORS requests, so
+ * their preloads need `crossorigin` to be reused by the page.
  */
-export function preloadLink(
-  url: string,
-  as: PreloadAs,
-  type?: string,
-  crossorigin?: true | 'anonymous' | 'use-credentials',
-): string {
-  let link = `<${url}>; rel=preload; as=${as}`;
-  if (type) link += `; type="${type}"`;
+export function preloadParams(as: PreloadAs, type?: string, crossorigin?: true | 'anonymous' | 'use-credentials'): string {
+  let params = `; rel=preload; as=${as}`;
+  if (type) params += `; type="${type}"`;
   const cors = crossorigin ?? (as === 'font' || as === 'fetch' ? true : undefined);
-  if (cors === true || cors === 'anonymous') link += '; crossorigin';
-  else if (cors === 'use-credentials') link += '; crossorigin=use-credentials';
-  return link;
+  if (cors === true || cors === 'anonymous') params += '; crossorigin';
+  else if (cors === 'use-credentials') params += '; crossorigin=use-credentials';
+  return params;
+}
+
+/**
+ * A `Link` value that preloads `url` (already validated: no `>`, CR, LF or other character that could end
+ * the link or the header).
+ */
+export function preloadLink(url: string, as: PreloadAs, type?: string, crossorigin?: true | 'anonymous' | 'use-credentials'): string {
+  return `<${url}>${preloadParams(as, type, crossorigin)}`;
+}
+
+/**
+ * The hint for a resource on another origin (`https://cdn.example:8443`): a preconnect to that origin
+ * (anonymous, `crossorigin`, when the resource is fetched with CORS: browsers keep those connections
+ * apart), plus a full-URL preload when the origin is https. Chromium preloads any http(s) URL from a 103,
+ * Firefox only potentially trustworthy ones, and an https page would block an http resource anyway.
+ */
+export function crossOriginHint(origin: string, url: string, params: string): readonly string[] {
+  const anonymous = /; crossorigin(?:;|$)/.test(params);
+  const preconnect = `<${origin}>; rel=preconnect${anonymous ? '; crossorigin' : ''}`;
+  return origin.startsWith('https:') ? [preconnect, `<${origin}${url}>${params}`] : [preconnect];
 }

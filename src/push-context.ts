@@ -4,7 +4,6 @@ import { isPushedRequest } from './is-pushed-request';
 import { PUSH_CONTEXT } from './push.constants';
 import { HINTED_OUTCOMES, type PushOutcome } from './push-outcome';
 import type { PushDigest } from './push-digest';
-import type { NormalizedPush } from './push-resource.interface';
 
 type RequestWithContext = FastifyRequest & { [PUSH_CONTEXT]?: PushContext };
 
@@ -39,6 +38,10 @@ export class PushContext {
   hintLinks: string[] | undefined;
   /** `Link` values of resources that were pushed (sent with `nopush` when asked for). */
   pushedLinks: string[] | undefined;
+  /** `Link` values of resources not pushed because the client has them already (diary, digest cookie). */
+  cachedLinks: string[] | undefined;
+  /** Learned hints for this request, left by the Fastify hook for the last guard to send (learnedHints). */
+  pendingHints: readonly string[] | undefined;
   /** Pushes of this response the client cancelled so far. */
   cancelledCount = 0;
   /** The client's digest cookie, read on the first push (`digestCookie`). */
@@ -70,16 +73,24 @@ export class PushContext {
   }
 
   /**
-   * Remembers what became of a push, for the preload links of the response. Returns true when the
+   * Remembers what became of a push whose preload link is `link` (several link values for a resource on
+   * another origin; undefined: it cannot be hinted), for the links of the response. Returns true when the
    * resource became a new hint (only when `hints` are on: the fallback sends them).
    */
-  record(push: NormalizedPush, outcome: PushOutcome, hints: boolean): boolean {
-    if (push.link === undefined) return false;
-    if (outcome === 'promised') (this.pushedLinks ??= []).push(push.link);
-    else if (hints && HINTED_OUTCOMES.has(outcome) && !this.hintLinks?.includes(push.link)) {
-      (this.hintLinks ??= []).push(push.link);
+  record(link: string | readonly string[] | undefined, outcome: PushOutcome, hints: boolean): boolean {
+    if (link === undefined) return false;
+    if (typeof link !== 'string') return link.map((value) => this.record(value, outcome, hints)).includes(true);
+    if (outcome === 'promised') (this.pushedLinks ??= []).push(link);
+    else if (outcome === 'cached') (this.cachedLinks ??= []).push(link);
+    else if (hints && HINTED_OUTCOMES.has(outcome) && !this.hintLinks?.includes(link)) {
+      (this.hintLinks ??= []).push(link);
       return true;
     }
     return false;
+  }
+
+  /** The links of every resource pushed, hinted or found cached for this response, in that order. */
+  askedLinks(): string[] {
+    return [...(this.pushedLinks ?? []), ...(this.hintLinks ?? []), ...(this.cachedLinks ?? [])];
   }
 }

@@ -68,6 +68,30 @@ export interface PushModuleOptions {
   requestContext?: boolean;
   /** Called with every push event (also available as `PushMonitor.events$`). Must not throw. */
   onPush?: (event: PushEvent) => void;
+  /**
+   * Off by default. Remember, per page (authority and path, without the query), the preload links its
+   * latest response ended with, and send them in the page's one 103 Early Hints *before the handler runs*
+   * on the next request: useful when a page names its assets only after some work (`PushService.push()`
+   * after an `await`, or its own `Link` header). Learns only what a shared cache could store (a 2xx GET, not
+   * `private` or `no-store`, no `cookie`/`authorization` unless `cache-control: public`); a route's
+   * guards run before its learned 103. Needs `fallback.earlyHints`. `true` or the limits below.
+   */
+  learnedHints?: boolean | LearnedHintsOptions;
+}
+
+export interface LearnedHintsOptions {
+  /** Most pages remembered; the least recently used leaves first. Default 1000. */
+  maxPaths?: number;
+  /** Most links remembered (and hinted) per page. Default 16. */
+  maxLinksPerPath?: number;
+  /** Most bytes of paths and links remembered in all. Default 262144 (256 KiB). */
+  maxBytes?: number;
+  /**
+   * Send learned hints only to navigations (`sec-fetch-mode: navigate`) and to requests without
+   * `sec-fetch-mode` (curl, nghttp, proxies), the only requests browsers use a 103 for. Default true;
+   * false sends them to any GET.
+   */
+  navigationsOnly?: boolean;
 }
 
 export interface DigestCookieOptions {
@@ -98,4 +122,5 @@ export interface ResolvedPushOptions {
   readonly requestContext: boolean | undefined;
   readonly digestCookie: Readonly<Required<DigestCookieOptions>> | undefined;
   readonly onPush?: (event: PushEvent) => void;
+  readonly learnedHints: Readonly<Required<LearnedHintsOptions>> | undefined;
 }

@@ -49,5 +49,10 @@ export interface NormalizedPush {
    * undefined when it cannot be hinted (HEAD, or another scheme/host/port than the current request's).
    */
   readonly link?: string;
+  /**
+   * The preload parameters (`; rel=preload; as=script`) of a GET resource that names its own scheme, host
+   * or port: its link is made once the authority is known (a relative one, or a cross-origin hint).
+   */
+  readonly preload?: string;
   readonly version?: string;
 }

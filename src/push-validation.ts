@@ -6,6 +6,7 @@
 import {
   DEFAULT_DIARY_SIZE,
   DEFAULT_INHERITED_HEADERS,
+  DEFAULT_LEARNED_HINTS,
   DEFAULT_MAX_CONCURRENT_PUSHES_PER_CONNECTION,
   DEFAULT_MAX_PUSHES_PER_REQUEST,
   DEFAULT_PUSH_TIMEOUT_MS,
@@ -13,7 +14,7 @@ import {
 import { PushValidationError } from './push.errors';
 import type { PushModuleOptions, ResolvedPushOptions } from './push-module-options.interface';
 import type { NormalizedPush, PreloadAs, PushHeaders, PushMethod, PushOptions, PushResource } from './push-resource.interface';
-import { inferPreloadAs, preloadLink } from './preload-link';
+import { inferPreloadAs, preloadParams } from './preload-link';
 
 const MAX_PATH_LENGTH = 8192;
 const MAX_VALUE_LENGTH = 8192;
@@ -299,6 +300,9 @@ function normalize(path: unknown, headers: unknown, opts: unknown, extras: Resou
   const sameOrigin = o.scheme === undefined && o.host === undefined && o.port === undefined;
   const accept = validHeaders.accept;
   const url = qs ? `${validPath}?${qs}` : validPath;
+  const preload = method === 'GET'
+    ? preloadParams(inferPreloadAs(validPath, typeof accept === 'string' ? accept : undefined, as), type, crossorigin)
+    : undefined;
   return {
     method,
     path: validPath,
@@ -308,10 +312,9 @@ function normalize(path: unknown, headers: unknown, opts: unknown, extras: Resou
     port: o.port === undefined ? undefined : validatePort(o.port),
     headers: validHeaders,
     version,
-    // Only GET resources of the current authority can be hinted with a relative link.
-    link: method === 'GET' && sameOrigin
-      ? preloadLink(url, inferPreloadAs(validPath, typeof accept === 'string' ? accept : undefined, as), type, crossorigin)
-      : undefined,
+    // Only GET resources can be hinted; a relative link when the resource is on the current authority.
+    link: preload !== undefined && sameOrigin ? `<${url}>${preload}` : undefined,
+    preload: sameOrigin ? undefined : preload,
   };
 }
 
@@ -395,19 +398,41 @@ export function resolvePushOptions(options: PushModuleOptions = {}): ResolvedPus
   if (options.onPush !== undefined && typeof options.onPush !== 'function') {
     invalidModuleOption('PushModule option "onPush" must be a function taking a PushEvent.');
   }
+  const fallback = resolveFallback(options.fallback);
   return {
     maxPushesPerRequest: max,
     maxConcurrentPushesPerConnection: perConnection,
     pushTimeoutMs,
     inheritHeaders: [...inheritHeaders],
     authorities,
-    fallback: resolveFallback(options.fallback),
+    fallback,
     diarySize,
     pushLinkHeaders: options.pushLinkHeaders === true,
     requestContext: options.requestContext,
     digestCookie: resolveDigestCookie(options.digestCookie),
     onPush: options.onPush,
+    learnedHints: resolveLearnedHints(options.learnedHints, fallback),
   };
+}
+
+function resolveLearnedHints(option: PushModuleOptions['learnedHints'], fallback: ResolvedPushOptions['fallback']): ResolvedPushOptions['learnedHints'] {
+  if (option === undefined || option === false) return undefined;
+  if (option !== true && !isPlainObject(option)) {
+    invalidModuleOption('PushModule option "learnedHints" must be a boolean or { maxPaths?, maxLinksPerPath?, maxBytes?, navigationsOnly? }.');
+  }
+  if (!fallback.earlyHints) {
+    invalidModuleOption('PushModule option "learnedHints" sends 103 Early Hints: it needs fallback.earlyHints (on by default).');
+  }
+  const resolved = { ...DEFAULT_LEARNED_HINTS, ...(option === true ? {} : option) };
+  for (const [key, value] of Object.entries(resolved)) {
+    if (!(key in DEFAULT_LEARNED_HINTS)) {
+      invalidModuleOption(`PushModule option "learnedHints.${key}" is not known (maxPaths, maxLinksPerPath, maxBytes, navigationsOnly).`);
+    }
+    if (key === 'navigationsOnly' ? typeof value !== 'boolean' : !Number.isInteger(value) || (value as number) < 1) {
+      invalidModuleOption(`PushModule option "learnedHints.${key}" must be ${key === 'navigationsOnly' ? 'a boolean' : 'an integer >= 1'}, got ${show(value)}.`);
+    }
+  }
+  return resolved;
 }
 
 function resolveDigestCookie(option: PushModuleOptions['digestCookie']): ResolvedPushOptions['digestCookie'] {

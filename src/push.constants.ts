@@ -24,6 +24,9 @@ export const DEFAULT_MAX_CONCURRENT_PUSHES_PER_CONNECTION = 32;
 
 export const DEFAULT_PUSH_TIMEOUT_MS = 30_000;
 
+/** `learnedHints: true`: the limits of the store and which requests get the learned 103. */
+export const DEFAULT_LEARNED_HINTS = Object.freeze({ maxPaths: 1000, maxLinksPerPath: 16, maxBytes: 256 * 1024, navigationsOnly: true });
+
 /** Provider token of the module options after defaults and checks (ResolvedPushOptions). */
 export const RESOLVED_PUSH_OPTIONS = Symbol('nestjs-http2-push:resolved-options');
 

@@ -11,6 +11,7 @@ import type { PushOutcome } from './push-outcome';
 import type { NormalizedPush } from './push-resource.interface';
 import { formatAuthority, headerListSize, parseAuthority } from './push-validation';
 import { PromisedStreamServer } from './promised-stream.server';
+import { crossOriginHint } from './preload-link';
 import type { PushedRequestDispatcher } from './pushed-request.dispatcher';
 
 /** Where a push goes, once the current request's scheme and authority filled in what the caller left out. */
@@ -63,7 +64,7 @@ export class PushIssuer {
     const target = this.resolveTarget(context, push);
     const url = push.qs ? `${push.path}?${push.qs}` : push.path;
     const outcome = this.promise(context, push, target, url);
-    if (context.record(push, outcome, this.hints)) this.monitor.countHints(1);
+    if (context.record(linkOf(push, target, url), outcome, this.hints)) this.monitor.countHints(1);
     if (outcome !== 'promised' && outcome !== 'failed') this.monitor.emit({ type: 'refused', path: url, reason: outcome });
     return outcome;
   }
@@ -153,4 +154,10 @@ export class PushIssuer {
     }
     return Object.assign(headers, push.headers);
   }
+}
+
+/** The preload link of a push: relative on the current origin, a preconnect (and full-URL preload) on another. */
+function linkOf(push: NormalizedPush, target: PushTarget, url: string): string | readonly string[] | undefined {
+  if (push.link !== undefined || push.preload === undefined) return push.link;
+  return target.sameOrigin ? `<${url}>${push.preload}` : crossOriginHint(`${target.scheme}://${target.authority}`, url, push.preload);
 }

@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
 import { RESOLVED_PUSH_OPTIONS } from './push.constants';
 import { PushContextHooks } from './push-context.hooks';
 import { PushIssuer } from './push.issuer';
@@ -9,6 +10,9 @@ import { DigestCookie } from './push-digest.cookie';
 import { ConfigurablePushModule, PUSH_MODULE_OPTIONS, PUSH_OPTIONS_TYPE } from './push.module-definition';
 import { PushService } from './push.service';
 import { resolvePushOptions } from './push-validation';
+import type { ResolvedPushOptions } from './push-module-options.interface';
+import { LearnedHints } from './learned-hints/learned-hints';
+import { LEARNED_HINTS_ROUTES, prepareRoutesForLearnedHints } from './learned-hints/learned-hints.routes';
 
 /**
  * HTTP/2 server push for Nest on Fastify. `PushModule.forRoot(options?)` or `forRootAsync(...)`, once, in
@@ -24,6 +28,14 @@ import { resolvePushOptions } from './push-validation';
     DigestCookie,
     PushService,
     PushContextHooks,
+    LearnedHints,
+    // Made while the application is created, before Nest registers its routes: see learned-hints.routes.ts.
+    {
+      provide: LEARNED_HINTS_ROUTES,
+      useFactory: (options: ResolvedPushOptions, modules: ModulesContainer) =>
+        options.learnedHints ? prepareRoutesForLearnedHints(modules) : { everyRouteGuarded: false },
+      inject: [RESOLVED_PUSH_OPTIONS, ModulesContainer],
+    },
   ],
   // PushIssuer and PreloadFallback are exported for the PushInterceptor that @Push() attaches in other modules.
   exports: [PushService, PushMonitor, PushIssuer, PreloadFallback],

@@ -121,13 +121,18 @@ describe('fallback for clients that refuse push', () => {
       }
     }));
 
-  it('PushService pushes of one tick share one 103; HEAD and other-authority pushes are never hinted', () =>
+  it('PushService pushes of one tick share one 103; HEAD pushes are never hinted, other-authority ones as preconnect + full URL', () =>
     withServer({}, false, async (server) => {
       const session = await connect(server.url, { enablePush: false });
       try {
         const page = await h2Exchange(session, '/hint-mix');
         expect(page.events).toEqual(['103', '200']);
-        const expected = ['</static/style.css>; rel=preload; as=style', '</static/app.js>; rel=preload; as=script'];
+        const expected = [
+          '</static/style.css>; rel=preload; as=style',
+          '</static/app.js>; rel=preload; as=script',
+          '<https://cdn.test:8443>; rel=preconnect; crossorigin',
+          '<https://cdn.test:8443/echo>; rel=preload; as=fetch; crossorigin',
+        ];
         expect(linksOf(page.interim[0].link)).toEqual(expected);
         expect(linksOf(page.final.link)).toEqual(expected);
       } finally {

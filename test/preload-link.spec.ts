@@ -1,4 +1,4 @@
-import { inferPreloadAs, preloadLink } from '../src/preload-link';
+import { crossOriginHint, inferPreloadAs, preloadLink } from '../src/preload-link';
 import { preloadTargets } from '../src/preload-link-parser';
 
 describe('preload links', () => {
@@ -18,6 +18,21 @@ describe('preload links', () => {
   it('adds crossorigin for fonts and fetches, and takes explicit attributes', () => {
     expect(preloadLink('/f.woff2', 'font', 'font/woff2')).toBe('</f.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin');
     expect(preloadLink('/a.css', 'style', undefined, 'use-credentials')).toBe('</a.css>; rel=preload; as=style; crossorigin=use-credentials');
+  });
+});
+
+describe('crossOriginHint (resources on another authority)', () => {
+  it('is a preconnect to the origin and, for https, a full-URL preload', () => {
+    expect(crossOriginHint('https://cdn.test', '/x.js?v=1', '; rel=preload; as=script')).toEqual([
+      '<https://cdn.test>; rel=preconnect',
+      '<https://cdn.test/x.js?v=1>; rel=preload; as=script',
+    ]);
+    expect(crossOriginHint('http://cdn.test:8080', '/x.js', '; rel=preload; as=script')).toEqual(['<http://cdn.test:8080>; rel=preconnect']);
+  });
+
+  it('preconnects anonymously (crossorigin) for a CORS preload, as the browser keeps those connections apart', () => {
+    expect(crossOriginHint('https://cdn.test', '/f.woff2', '; rel=preload; as=font; crossorigin')[0]).toBe('<https://cdn.test>; rel=preconnect; crossorigin');
+    expect(crossOriginHint('https://cdn.test', '/d', '; rel=preload; as=fetch; crossorigin=use-credentials')[0]).toBe('<https://cdn.test>; rel=preconnect');
   });
 });
 

@@ -152,6 +152,11 @@ describe('resolvePushOptions', () => {
       requestContext: undefined,
       digestCookie: undefined,
       onPush: undefined,
+      learnedHints: undefined,
+    });
+    expect(resolvePushOptions({ learnedHints: true }).learnedHints).toEqual({ maxPaths: 1000, maxLinksPerPath: 16, maxBytes: 262144, navigationsOnly: true });
+    expect(resolvePushOptions({ learnedHints: { maxPaths: 10, navigationsOnly: false } }).learnedHints).toEqual({
+      maxPaths: 10, maxLinksPerPath: 16, maxBytes: 262144, navigationsOnly: false,
     });
     expect(resolvePushOptions({ digestCookie: true }).digestCookie).toEqual({ name: 'h2push', maxAge: 604800, bits: 512 });
     expect(resolvePushOptions({ authorities: ['cdn.test', 'a.test:8443'] }).authorities).toEqual([
@@ -182,6 +187,13 @@ describe('resolvePushOptions', () => {
     [{ digestCookie: { name: 'a b' } }, /"digestCookie.name"/],
     [{ digestCookie: { maxAge: 0 } }, /"digestCookie.maxAge"/],
     [{ fallback: { earlyhints: false } }, /"fallback.earlyhints"/],
+    [{ learnedHints: 'yes' }, /"learnedHints" must be a boolean/],
+    [{ learnedHints: { maxPath: 10 } }, /"learnedHints.maxPath" is not known/],
+    [{ learnedHints: { maxBytes: 0 } }, /"learnedHints.maxBytes" must be an integer >= 1/],
+    [{ learnedHints: { maxLinksPerPath: 2.5 } }, /"learnedHints.maxLinksPerPath"/],
+    [{ learnedHints: { navigationsOnly: 'no' } }, /"learnedHints.navigationsOnly" must be a boolean/],
+    [{ learnedHints: true, fallback: false }, /needs fallback.earlyHints/],
+    [{ learnedHints: true, fallback: { earlyHints: false } }, /needs fallback.earlyHints/],
   ])('rejects %j at start-up', (options, message) => {
     rejects(() => resolvePushOptions(options as never), 'ERR_PUSH_INVALID_MODULE_OPTION', message);
   });

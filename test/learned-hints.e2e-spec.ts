@@ -1,0 +1,256 @@
+/**
+ * `learnedHints`: the next request to a page gets, in its one 103 and before the handler runs, the
+ * preload links the page's latest shareable response ended with. Real Nest + Fastify HTTP/2 servers on
+ * loopback and node:http2 clients that refuse push, as browsers do. Client and server share one clock
+ * (`performance.now()` of this process), so "before the handler" is read off the server's trace.
+ */
+import type * as http2 from 'node:http2';
+import type { PushModuleOptions } from '../src';
+import { LearnedHints } from '../src/learned-hints/learned-hints';
+import { APP_GUARD_PROVIDER, GlobalHeaderGuard, learnedHintsModule, serverTrace } from './fixtures/learned-hints.app';
+import { connect } from './support/h2-client';
+import { startApp, type StartedApp } from './support/start-app';
+
+const STYLE = '</static/style.css>; rel=preload; as=style';
+const SCRIPT = '</static/app.js>; rel=preload; as=script';
+
+interface Exchange {
+  sentAt: number;
+  /** Each 103 (or other 1xx): when it arrived and its links. */
+  interim: { at: number; status: number; links: string[] }[];
+  status: number;
+  link: string[];
+  finalAt: number;
+}
+
+const linksOf = (value: unknown) => (value === undefined ? [] : String(value).split(', '));
+
+function exchange(session: http2.ClientHttp2Session, path: string, headers: http2.OutgoingHttpHeaders = {}): Promise<Exchange> {
+  return new Promise((resolve, reject) => {
+    const result: Exchange = { sentAt: performance.now(), interim: [], status: 0, link: [], finalAt: 0 };
+    const request = session.request({ ':path': path, ...headers });
+    request.on('headers', (h) => result.interim.push({ at: performance.now(), status: Number(h[':status']), links: linksOf(h.link) }));
+    request.on('response', (h) => {
+      result.finalAt = performance.now();
+      result.status = Number(h[':status']);
+      result.link = linksOf(h.link);
+    });
+    request.resume();
+    request.on('end', () => resolve(result));
+    request.on('error', reject);
+  });
+}
+
+/** When the server's handler for `name` started in the request sent at `sentAt`. */
+function handlerStart(name: string, sentAt: number): number {
+  const entry = serverTrace.find((e) => e.what === `${name} handler start` && e.at >= sentAt);
+  if (!entry) throw new Error(`no ${name} handler ran after ${sentAt}`);
+  return entry.at;
+}
+
+async function withApp(options: PushModuleOptions, test: (app: StartedApp, session: http2.ClientHttp2Session) => Promise<void>, providers = []) {
+  const app = await startApp(learnedHintsModule({ learnedHints: true, ...options }, providers));
+  const session = await connect(app.url, { enablePush: false });
+  try {
+    await test(app, session);
+  } finally {
+    session.close();
+    await app.close();
+  }
+}
+
+const learned = (app: StartedApp) => app.app.get(LearnedHints).size;
+
+describe('learned hints', () => {
+  it('the second request to a page gets what the first ended with, in one 103 sent before the handler runs', () =>
+    withApp({}, async (_app, session) => {
+      const first = await exchange(session, '/think');
+      // Nothing learned yet: the pushes' 103 comes when the handler names them, after its think time.
+      expect(first.interim).toHaveLength(1);
+      expect(first.interim[0].at).toBeGreaterThan(handlerStart('think', first.sentAt));
+      expect(first.link).toEqual([STYLE, SCRIPT]);
+
+      const second = await exchange(session, '/think?utm=x');
+      expect(second.status).toBe(200);
+      expect(second.interim.map((i) => i.status)).toEqual([103]);
+      expect(second.interim[0].links).toEqual([STYLE, SCRIPT]);
+      // The 103 left before the handler started: the server wrote it from the hook.
+      expect(second.interim[0].at).toBeLessThan(handlerStart('think', second.sentAt) + 1);
+      expect(second.link).toEqual([STYLE, SCRIPT]);
+    }));
+
+  it('a page with @Push() and learned links still gets exactly one 103', () =>
+    withApp({}, async (_app, session) => {
+      await exchange(session, '/declared');
+      const second = await exchange(session, '/declared');
+      expect(second.interim.map((i) => i.status)).toEqual([103]);
+      expect(second.interim[0].links).toEqual([STYLE, SCRIPT]);
+    }));
+
+  it('the latest response replaces what was learned (per path: the query does not count)', () =>
+    withApp({}, async (_app, session) => {
+      await exchange(session, '/varies?set=a');
+      const b = await exchange(session, '/varies?set=b');
+      expect(b.interim[0].links).toEqual(['</static/a.css>; rel=preload; as=style']);
+      const again = await exchange(session, '/varies');
+      expect(again.interim[0].links).toEqual(['</static/b.css>; rel=preload; as=style']);
+    }));
+
+  it('learns the app\'s own Link: rel=preload and rel=preconnect values, not other relations', () =>
+    withApp({}, async (_app, session) => {
+      const first = await exchange(session, '/app-link');
+      expect(first.interim).toEqual([]);
+      const second = await exchange(session, '/app-link');
+      expect(second.interim.map((i) => i.links)).toEqual([[STYLE, '<https://fonts.test>; rel=preconnect']]);
+    }));
+
+  it('resources on another authority become a preconnect to their origin, plus a full-URL preload for https', () =>
+    withApp({}, async (_app, session) => {
+      const first = await exchange(session, '/cdn');
+      const expected = [
+        '<https://cdn.test:8443>; rel=preconnect',
+        '<https://cdn.test:8443/lib.js>; rel=preload; as=script',
+        '<http://plain.test>; rel=preconnect; crossorigin',
+      ];
+      expect(first.link).toEqual(expected);
+      const second = await exchange(session, '/cdn');
+      expect(second.interim[0].links).toEqual(expected);
+    }));
+
+  describe('never a leak: the rules of a shared cache', () => {
+    it('no 103 for a client that the route\'s guard rejects; after the guard for one it lets in', () =>
+      withApp({}, async (app, session) => {
+        await exchange(session, '/guarded', { 'x-token': 'secret' });
+        expect(learned(app).pages).toBe(1);
+        const rejected = await exchange(session, '/guarded');
+        expect(rejected.status).toBe(403);
+        expect(rejected.interim).toEqual([]);
+        const allowed = await exchange(session, '/guarded', { 'x-token': 'secret' });
+        expect(allowed.interim.map((i) => i.links)).toEqual([[STYLE, SCRIPT]]);
+        expect(allowed.interim[0].at).toBeLessThan(handlerStart('guarded', allowed.sentAt) + 1);
+      }));
+
+    it('no 103 for a client that a global APP_GUARD rejects, on routes without guards of their own too', () =>
+      withApp({}, async (app, session) => {
+        await exchange(session, '/think', { 'x-global': 'yes' });
+        expect(learned(app).pages).toBe(1);
+        const rejected = await exchange(session, '/think');
+        expect(rejected.status).toBe(403);
+        expect(rejected.interim).toEqual([]);
+        const allowed = await exchange(session, '/think', { 'x-global': 'yes' });
+        expect(allowed.interim.map((i) => i.links)).toEqual([[STYLE, SCRIPT]]);
+        expect(allowed.interim[0].at).toBeLessThan(handlerStart('think', allowed.sentAt) + 1);
+      }, [APP_GUARD_PROVIDER] as never));
+
+    it('with app.useGlobalGuards(), which the module only sees at start-up, routes without guards of their own get no learned 103', async () => {
+      const app = await startApp(learnedHintsModule({ learnedHints: true }), { configure: (nest) => nest.useGlobalGuards(new GlobalHeaderGuard()) });
+      const session = await connect(app.url, { enablePush: false });
+      try {
+        await exchange(session, '/think', { 'x-global': 'yes' });
+        expect(learned(app).pages).toBe(1);
+        expect((await exchange(session, '/think')).interim).toEqual([]);
+        const allowed = await exchange(session, '/think', { 'x-global': 'yes' });
+        expect(allowed.interim[0].at).toBeGreaterThan(handlerStart('think', allowed.sentAt)); // only the pushes' own 103
+        // A route with a guard of its own still gets its learned 103, after every guard.
+        await exchange(session, '/guarded', { 'x-global': 'yes', 'x-token': 'secret' });
+        expect((await exchange(session, '/guarded', { 'x-token': 'secret' })).interim).toEqual([]);
+        const guarded = await exchange(session, '/guarded', { 'x-global': 'yes', 'x-token': 'secret' });
+        expect(guarded.interim[0].at).toBeLessThan(handlerStart('guarded', guarded.sentAt) + 1);
+      } finally {
+        session.close();
+        await app.close();
+      }
+    });
+
+    it.each([204, 301, 404, 500])('learns nothing from a %i response', (code) =>
+      withApp({}, async (app, session) => {
+        await exchange(session, `/status/${code}`);
+        const second = await exchange(session, `/status/${code}`);
+        expect(learned(app).pages).toBe(code === 204 ? 1 : 0);
+        if (code !== 204) expect(second.interim.every((i) => i.at > handlerStart('status', second.sentAt))).toBe(true);
+      }));
+
+    it.each(['private', 'no-store', 'max-age=60, private', 'no-store, max-age=0'])('learns nothing from a response marked cache-control: %s', (directives) =>
+      withApp({}, async (app, session) => {
+        const path = `/cache/${encodeURIComponent(directives)}`;
+        await exchange(session, path);
+        const second = await exchange(session, path);
+        expect(learned(app).pages).toBe(0);
+        expect(second.interim.every((i) => i.at > handlerStart('cache', second.sentAt))).toBe(true);
+      }));
+
+    it.each([
+      ['cookie', { cookie: 'session=u1' }],
+      ['authorization', { authorization: 'Bearer u1' }],
+    ])('learns nothing from a request with %s, unless the response says cache-control: public', (_name, credentials) =>
+      withApp({}, async (app, session) => {
+        await exchange(session, '/think', credentials);
+        expect(learned(app).pages).toBe(0);
+        await exchange(session, '/cache/max-age%3D60', credentials);
+        expect(learned(app).pages).toBe(0);
+        await exchange(session, '/cache/public%2C%20max-age%3D60', credentials);
+        expect(learned(app).pages).toBe(1);
+        // What was learned from an anonymous response is still hinted to a client with credentials.
+        const hinted = await exchange(session, '/cache/public%2C%20max-age%3D60', credentials);
+        expect(hinted.interim[0].links).toEqual([STYLE, SCRIPT]);
+      }));
+
+    it('a response that may not be learned leaves what was learned as it was', () =>
+      withApp({}, async (app, session) => {
+        await exchange(session, '/think');
+        await exchange(session, '/think', { cookie: 'session=u1' });
+        expect(learned(app).pages).toBe(1);
+        expect((await exchange(session, '/think')).interim[0].links).toEqual([STYLE, SCRIPT]);
+      }));
+  });
+
+  describe('browser rules', () => {
+    it('by default only navigations and requests without sec-fetch-mode get the learned 103', () =>
+      withApp({}, async (_app, session) => {
+        await exchange(session, '/think');
+        const fetched = await exchange(session, '/think', { 'sec-fetch-mode': 'cors' });
+        expect(fetched.interim.every((i) => i.at > handlerStart('think', fetched.sentAt))).toBe(true);
+        const navigated = await exchange(session, '/think', { 'sec-fetch-mode': 'navigate' });
+        expect(navigated.interim[0].at).toBeLessThan(handlerStart('think', navigated.sentAt) + 1);
+      }));
+
+    it('navigationsOnly: false sends it to any GET', () =>
+      withApp({ learnedHints: { navigationsOnly: false } }, async (_app, session) => {
+        await exchange(session, '/think');
+        const fetched = await exchange(session, '/think', { 'sec-fetch-mode': 'cors' });
+        expect(fetched.interim[0].at).toBeLessThan(handlerStart('think', fetched.sentAt) + 1);
+      }));
+
+    it('HEAD requests neither learn nor get hints', () =>
+      withApp({}, async (app, session) => {
+        await exchange(session, '/think', { ':method': 'HEAD' });
+        expect(learned(app).pages).toBe(0);
+      }));
+  });
+
+  it('a flood of distinct paths stays within maxPaths and maxBytes', () =>
+    withApp({ learnedHints: { maxPaths: 5, maxBytes: 400 } }, async (app, session) => {
+      let peak = { pages: 0, bytes: 0 };
+      for (let i = 0; i < 60; i++) {
+        await exchange(session, `/pages/${i}`);
+        const size = learned(app);
+        peak = { pages: Math.max(peak.pages, size.pages), bytes: Math.max(peak.bytes, size.bytes) };
+      }
+      expect(peak.pages).toBe(5);
+      expect(peak.bytes).toBeLessThanOrEqual(400);
+    }));
+
+  it('off by default: nothing is learned', async () => {
+    const app = await startApp(learnedHintsModule({}));
+    const session = await connect(app.url, { enablePush: false });
+    try {
+      await exchange(session, '/think');
+      const second = await exchange(session, '/think');
+      expect(second.interim[0].at).toBeGreaterThan(handlerStart('think', second.sentAt));
+      expect(learned(app).pages).toBe(0);
+    } finally {
+      session.close();
+      await app.close();
+    }
+  });
+});
