@@ -1,73 +1,118 @@
 import { Logger } from '@nestjs/common';
-import { constants as h2, type Http2Session, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import type { PushConnections } from './push-connections';
+import { constants as h2, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { PushConnection } from './push-connections';
 import type { PushContext } from './push-context';
 import type { PushMonitor } from './push.monitor';
 import type { PushedRequestDispatcher, PushedResponse } from './pushed-request.dispatcher';
 
-/** What the issuer knows of a push it promised. */
-export interface PromisedPush {
-  readonly context: PushContext;
-  readonly session: Http2Session;
-  /** Diary key: method, scheme, authority, path and query. */
-  readonly key: string;
-  /** Path and query, for events. */
-  readonly url: string;
-  /** `performance.now()` when the push was promised. */
-  readonly started: number;
+/** One push, from its PUSH_PROMISE to the close of its stream. */
+export class PromisedPush {
+  /** The promised stream, once Node handed it over. */
+  stream: ServerHttp2Stream | undefined = undefined;
+  response: PushedResponse | undefined = undefined;
+  /** True once its end (completed, cancelled or failed) was reported. */
+  settled = false;
+
+  constructor(
+    readonly context: PushContext,
+    readonly connection: PushConnection,
+    /** Diary key: method, scheme, authority, path and query. */
+    readonly key: string,
+    /** Path and query, for events. */
+    readonly url: string,
+    /** `performance.now()` when the push was promised. */
+    readonly started: number,
+  ) {}
+}
+
+const logger = new Logger('PushModule');
+
+/** A client cancelling a push is a normal event: never let it become an unhandled 'error'. */
+function onPushedStreamError(this: ServerHttp2Stream, error: Error): void {
+  logger.debug(`pushed stream ${this.id} error: ${error.message}`);
 }
 
 /**
  * The life of a promised stream after its PUSH_PROMISE: its request is dispatched through Fastify, a
  * handler that never answers is cut off after `pushTimeoutMs`, and its end is reported exactly once:
- * completed, cancelled (the client reset it or the connection went) or failed.
+ * completed, cancelled (the client reset it or the connection went) or failed. A push costs one 'close'
+ * listener; the timeout is one timer per connection, armed for the oldest push still waiting.
  */
 export class PromisedStreamServer {
-  private readonly logger = new Logger('PushModule');
-
   constructor(
     private readonly dispatcher: PushedRequestDispatcher,
-    private readonly connections: PushConnections,
     private readonly monitor: PushMonitor,
     private readonly pushTimeoutMs: number,
   ) {}
 
+  /** Counted from the promise on, so pushes issued in one tick cannot overshoot the client's limit. */
+  promised(push: PromisedPush): void {
+    push.connection.open.add(push);
+  }
+
+  /** Node could not open the promised stream (the callback of `pushStream` had an error). */
+  notOpened(push: PromisedPush, error: Error): void {
+    push.connection.open.delete(push);
+    push.connection.forget(push.key);
+    this.monitor.failed(push.url, error.message);
+  }
+
   serve(push: PromisedPush, pushStream: ServerHttp2Stream, headers: OutgoingHttpHeaders): void {
-    const { context, session, key, url, started } = push;
-    let response: PushedResponse | undefined;
-    let settled = false;
-    const timeout = this.pushTimeoutMs > 0
-      ? setTimeout(() => {
-          // Only a handler that has not answered: a slow client reading a large body is flow control's job.
-          if (settled || pushStream.closed || pushStream.headersSent) return;
-          settled = true;
-          this.connections.forget(session, key);
-          this.monitor.emit({ type: 'failed', path: url, error: `not finished after pushTimeoutMs (${this.pushTimeoutMs} ms)` });
-          pushStream.close(h2.NGHTTP2_CANCEL);
-        }, this.pushTimeoutMs).unref()
-      : undefined;
-    pushStream.once('close', () => {
-      clearTimeout(timeout);
-      this.connections.closed(session);
-      if (settled) return;
-      if (response?.writableEnded && pushStream.rstCode === h2.NGHTTP2_NO_ERROR) {
-        const status = Number(pushStream.sentHeaders?.[':status'] ?? response.statusCode);
-        this.monitor.emit({ type: 'completed', path: url, status, bytes: response.bytesSent, durationMs: performance.now() - started });
-      } else {
-        this.connections.forget(session, key);
-        context.cancelledCount++;
-        this.monitor.emit({ type: 'cancelled', path: url, code: pushStream.rstCode ?? h2.NGHTTP2_CANCEL });
-      }
-    });
-    // A client cancelling a push is a normal event: never let it become an unhandled 'error'.
-    pushStream.on('error', (error) => this.logger.debug(`push ${url} stream error: ${error.message}`));
+    push.stream = pushStream;
+    pushStream.on('close', () => this.closed(push));
+    pushStream.on('error', onPushedStreamError);
+    if (this.pushTimeoutMs > 0 && push.connection.sweep === undefined) this.armSweep(push.connection, this.pushTimeoutMs);
     try {
-      response = this.dispatcher.dispatch(pushStream, headers);
+      push.response = this.dispatcher.dispatch(pushStream, headers);
     } catch (error) {
-      settled = true;
-      this.connections.forget(session, key);
-      this.monitor.emit({ type: 'failed', path: url, error: (error as Error).message });
-      if (!pushStream.destroyed) pushStream.close(h2.NGHTTP2_INTERNAL_ERROR);
+      this.fail(push, (error as Error).message, h2.NGHTTP2_INTERNAL_ERROR);
+    }
+  }
+
+  private closed(push: PromisedPush): void {
+    push.connection.open.delete(push);
+    if (push.settled) return;
+    push.settled = true;
+    const stream = push.stream!;
+    const response = push.response;
+    if (response?.writableEnded && stream.rstCode === h2.NGHTTP2_NO_ERROR) {
+      const status = Number(stream.sentHeaders?.[':status'] ?? response.statusCode);
+      this.monitor.completed(push.url, status, response.bytesSent, push.started);
+    } else {
+      push.connection.forget(push.key);
+      push.context.cancelledCount++;
+      this.monitor.cancelled(push.url, stream.rstCode ?? h2.NGHTTP2_CANCEL);
+    }
+  }
+
+  private fail(push: PromisedPush, error: string, code: number): void {
+    push.settled = true;
+    push.connection.forget(push.key);
+    this.monitor.failed(push.url, error);
+    if (!push.stream!.destroyed) push.stream!.close(code);
+  }
+
+  private armSweep(connection: PushConnection, delayMs: number): void {
+    connection.sweep = setTimeout(() => this.sweep(connection), delayMs).unref();
+  }
+
+  /**
+   * Cuts off the handlers that have not answered within `pushTimeoutMs` (a slow client reading a large
+   * body is flow control's job) and re-arms for the oldest one still waiting. Open pushes are in promise
+   * order, so the first one not yet due gives the next deadline.
+   */
+  private sweep(connection: PushConnection): void {
+    connection.sweep = undefined;
+    const now = performance.now();
+    for (const push of connection.open) {
+      const stream = push.stream;
+      if (push.settled || !stream || stream.closed || stream.headersSent) continue;
+      const due = push.started + this.pushTimeoutMs - now;
+      if (due > 0) {
+        this.armSweep(connection, due);
+        return;
+      }
+      this.fail(push, `not finished after pushTimeoutMs (${this.pushTimeoutMs} ms)`, h2.NGHTTP2_CANCEL);
     }
   }
 }

@@ -1,53 +1,48 @@
 import type { Http2Session } from 'node:http2';
-
-/** What the module remembers about one HTTP/2 connection; forgotten with the session object. */
-interface ConnectionState {
-  /** Pushed streams still open, to respect the client's SETTINGS_MAX_CONCURRENT_STREAMS. */
-  openPushes: number;
-  /** Resources pushed on this connection (oldest first), so none is pushed twice. */
-  diary: Set<string>;
-}
+import type { PromisedPush } from './promised-stream.server';
 
 /**
- * Per-connection push state, like Apache's H2PushDiary: never push a resource the connection already
- * got, with a bounded diary (oldest entries go first). Nothing here is shared between processes.
+ * What the module remembers about one HTTP/2 connection, like Apache's H2PushDiary: the promised streams
+ * still open on it and the resources it was pushed, so none is pushed twice (a bounded diary: oldest
+ * entries go first). Looked up once per push; forgotten with the session object.
  */
-export class PushConnections {
-  private readonly states = new WeakMap<Http2Session, ConnectionState>();
+export class PushConnection {
+  /**
+   * Promised streams not closed yet, oldest first: the client's SETTINGS_MAX_CONCURRENT_STREAMS counts
+   * them, and PromisedStreamServer sweeps them for `pushTimeoutMs`.
+   */
+  readonly open = new Set<PromisedPush>();
+  /** The connection's one `pushTimeoutMs` timer (PromisedStreamServer), armed while a handler may be late. */
+  sweep: NodeJS.Timeout | undefined = undefined;
+  private readonly diary = new Set<string>();
 
   constructor(private readonly diarySize: number) {}
 
-  private state(session: Http2Session): ConnectionState {
-    let state = this.states.get(session);
-    if (!state) this.states.set(session, (state = { openPushes: 0, diary: new Set() }));
-    return state;
+  wasPushed(key: string): boolean {
+    return this.diary.has(key);
   }
 
-  openPushes(session: Http2Session): number {
-    return this.states.get(session)?.openPushes ?? 0;
-  }
-
-  opened(session: Http2Session): void {
-    this.state(session).openPushes++;
-  }
-
-  closed(session: Http2Session): void {
-    this.state(session).openPushes--;
-  }
-
-  wasPushed(session: Http2Session, key: string): boolean {
-    return this.states.get(session)?.diary.has(key) ?? false;
-  }
-
-  remember(session: Http2Session, key: string): void {
+  remember(key: string): void {
     if (this.diarySize === 0) return;
-    const diary = this.state(session).diary;
-    diary.add(key);
-    if (diary.size > this.diarySize) diary.delete(diary.values().next().value as string);
+    this.diary.add(key);
+    if (this.diary.size > this.diarySize) this.diary.delete(this.diary.values().next().value as string);
   }
 
   /** A cancelled push did not reach the client: it may be pushed again. */
-  forget(session: Http2Session, key: string): void {
-    this.states.get(session)?.diary.delete(key);
+  forget(key: string): void {
+    this.diary.delete(key);
+  }
+}
+
+/** Per-connection push state. Nothing here is shared between processes. */
+export class PushConnections {
+  private readonly connections = new WeakMap<Http2Session, PushConnection>();
+
+  constructor(private readonly diarySize: number) {}
+
+  of(session: Http2Session): PushConnection {
+    let connection = this.connections.get(session);
+    if (!connection) this.connections.set(session, (connection = new PushConnection(this.diarySize)));
+    return connection;
   }
 }

@@ -10,7 +10,7 @@ import type { ResolvedPushOptions } from './push-module-options.interface';
 import type { PushOutcome } from './push-outcome';
 import type { NormalizedPush } from './push-resource.interface';
 import { formatAuthority, headerListSize, parseAuthority } from './push-validation';
-import { PromisedStreamServer } from './promised-stream.server';
+import { PromisedPush, PromisedStreamServer } from './promised-stream.server';
 import { crossOriginHint } from './preload-link';
 import type { PushedRequestDispatcher } from './pushed-request.dispatcher';
 
@@ -47,7 +47,7 @@ export class PushIssuer {
   }
 
   useDispatcher(dispatcher: PushedRequestDispatcher): void {
-    this.streams = new PromisedStreamServer(dispatcher, this.connections, this.monitor, this.options.pushTimeoutMs);
+    this.streams = new PromisedStreamServer(dispatcher, this.monitor, this.options.pushTimeoutMs);
   }
 
   /** False until the Fastify hooks are installed (no HTTP app, or not Fastify): pushes then do nothing. */
@@ -65,7 +65,7 @@ export class PushIssuer {
     const url = push.qs ? `${push.path}?${push.qs}` : push.path;
     const outcome = this.promise(context, push, target, url);
     if (context.record(linkOf(push, target, url), outcome, this.hints)) this.monitor.countHints(1);
-    if (outcome !== 'promised' && outcome !== 'failed') this.monitor.emit({ type: 'refused', path: url, reason: outcome });
+    if (outcome !== 'promised' && outcome !== 'failed') this.monitor.refused(url, outcome);
     return outcome;
   }
 
@@ -80,37 +80,31 @@ export class PushIssuer {
     const key = `${push.method} ${target.scheme}://${target.authority}${url}`;
     if (context.isPromised(key)) return 'duplicate';
     const session = stream.session;
-    if (this.connections.wasPushed(session, key) || this.digest.has(context, push, url)) return 'cached';
+    const connection = this.connections.of(session);
+    if (connection.wasPushed(key) || this.digest.has(context, push, url)) return 'cached';
     if (context.promisedCount >= this.options.maxPushesPerRequest) return 'limit';
     const concurrent = Math.min(session.remoteSettings.maxConcurrentStreams ?? Infinity, this.options.maxConcurrentPushesPerConnection);
-    if (this.connections.openPushes(session) >= concurrent) return 'limit';
+    if (connection.open.size >= concurrent) return 'limit';
     const headers = this.requestHeaders(context, push, target, url);
     if (headerListSize(headers) > Math.min(session.remoteSettings.maxHeaderListSize ?? Infinity, MAX_HEADER_BLOCK)) {
       return 'limit'; // Inherited cookies can be large: a block the client refuses would cost it the connection.
     }
-    // Counted from the promise on, so pushes issued in one tick cannot overshoot the client's limit.
-    this.connections.opened(session);
-    const started = performance.now();
+    const promised = new PromisedPush(context, connection, key, url, performance.now());
+    streams.promised(promised);
     try {
       stream.pushStream(headers, (error, pushStream, promisedHeaders) => {
-        if (error) {
-          this.connections.closed(session);
-          this.connections.forget(session, key);
-          this.monitor.emit({ type: 'failed', path: url, error: error.message });
-          return;
-        }
-        streams.serve({ context, session, key, url, started }, pushStream, promisedHeaders);
+        if (error) streams.notOpened(promised, error);
+        else streams.serve(promised, pushStream, promisedHeaders);
       });
     } catch (error) {
       // The connection went away between our checks and the frame (GOAWAY, RST, settings change).
-      this.connections.closed(session);
-      this.monitor.emit({ type: 'failed', path: url, error: (error as Error).message });
+      streams.notOpened(promised, error as Error);
       return 'failed';
     }
     context.markPromised(key);
-    this.connections.remember(session, key);
+    connection.remember(key);
     this.digest.remember(context, push, url);
-    this.monitor.emit({ type: 'promised', path: url, authority: target.authority });
+    this.monitor.promised(url, target.authority);
     return 'promised';
   }
 

@@ -24,26 +24,48 @@ export class PushMonitor {
 
   constructor(@Inject(RESOLVED_PUSH_OPTIONS) private readonly options: ResolvedPushOptions) {}
 
-  emit(event: PushEvent): void {
-    const counters = this.counters;
-    switch (event.type) {
-      case 'refused':
-        counters.refused[event.reason]++;
-        break;
-      case 'completed':
-        counters.completed++;
-        counters.bytes += event.bytes;
-        break;
-      default:
-        counters[event.type]++;
-    }
+  // @internal The module reports here: each counts always, and builds its event only for a listener.
+
+  promised(path: string, authority: string): void {
+    this.counters.promised++;
+    if (this.listening) this.notify({ type: 'promised', path, authority });
+  }
+
+  /** `started`: `performance.now()` when it was promised. */
+  completed(path: string, status: number, bytes: number, started: number): void {
+    this.counters.completed++;
+    this.counters.bytes += bytes;
+    if (this.listening) this.notify({ type: 'completed', path, status, bytes, durationMs: performance.now() - started });
+  }
+
+  cancelled(path: string, code: number): void {
+    this.counters.cancelled++;
+    if (this.listening) this.notify({ type: 'cancelled', path, code });
+  }
+
+  refused(path: string, reason: PushRefusal): void {
+    this.counters.refused[reason]++;
+    if (this.listening) this.notify({ type: 'refused', path, reason });
+  }
+
+  failed(path: string, error: string): void {
+    this.counters.failed++;
+    if (this.listening) this.notify({ type: 'failed', path, error });
+  }
+
+  /** Events are built only for someone: counters cost a push nothing else. */
+  private get listening(): boolean {
+    return this.options.onPush !== undefined || this.subject.observed || Logger.isLevelEnabled('debug');
+  }
+
+  private notify(event: PushEvent): void {
     if (Logger.isLevelEnabled('debug')) this.logger.debug(`push ${event.path} ${describe(event)}`);
-    if (this.options.onPush) this.notify(() => this.options.onPush!(event));
-    if (this.subject.observed) this.notify(() => this.subject.next(event));
+    if (this.options.onPush) this.deliver(() => this.options.onPush!(event));
+    if (this.subject.observed) this.deliver(() => this.subject.next(event));
   }
 
   /** One listener's error is logged; it neither reaches the request nor keeps the others from the event. */
-  private notify(listener: () => void): void {
+  private deliver(listener: () => void): void {
     try {
       listener();
     } catch (error) {

@@ -86,6 +86,22 @@ describe('faults from the client', () => {
     await serverStillServes();
   });
 
+  it('hanging pushes promised at different times on one connection are each cut off', async () => {
+    const client = await open();
+    const released = seen.hangReleased;
+    const onPush = (stream: ClientHttp2Stream) => {
+      stream.on('error', () => undefined);
+      stream.resume();
+    };
+    expect(await page(client, '/page-hang-q?i=1', onPush)).toEqual({ status: 200, body: 'page' });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await page(client, '/page-hang-q?i=2', onPush)).toEqual({ status: 200, body: 'page' });
+    const failed = () => events.filter((e) => e.type === 'failed').map((e) => e.path);
+    expect(await until(() => failed().length === 2)).toBe(true);
+    expect(failed()).toEqual(['/asset/hang?i=1', '/asset/hang?i=2']);
+    expect(await until(() => seen.hangReleased === released + 2)).toBe(true);
+  });
+
   it('a 20 MB push read slowly is flow-controlled: the server buffers a window, not the body', async () => {
     const client = await open();
     let pushed: ClientHttp2Stream | undefined;
