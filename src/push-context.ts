@@ -4,8 +4,20 @@ import { isPushedRequest } from './is-pushed-request';
 import { PUSH_CONTEXT } from './push.constants';
 import { HINTED_OUTCOMES, type PushOutcome } from './push-outcome';
 import type { PushDigest } from './push-digest';
+import { formatAuthority, parseAuthority } from './push-validation';
 
 type RequestWithContext = FastifyRequest & { [PUSH_CONTEXT]?: PushContext };
+
+/** Scheme and authority of the client's request; `authority` undefined when it named none. */
+export interface RequestOrigin {
+  readonly scheme: string;
+  readonly host?: string;
+  readonly port?: number;
+  /** `host[:port]` without the scheme's default port. */
+  readonly authority?: string;
+  /** For a push target: the request's own origin. */
+  readonly sameOrigin: true;
+}
 
 /**
  * What this module knows about one request being handled: its stream, whether it was itself pushed, what
@@ -46,6 +58,7 @@ export class PushContext {
   cancelledCount = 0;
   /** The client's digest cookie, read on the first push (`digestCookie`). */
   digest: PushDigest | undefined;
+  private parsedOrigin: RequestOrigin | undefined;
 
   constructor(
     readonly request: FastifyRequest,
@@ -58,6 +71,16 @@ export class PushContext {
   /** True once the response's headers went out: from then on, a push is an error. */
   get responseStarted(): boolean {
     return this.reply.raw.headersSent || this.reply.sent;
+  }
+
+  /** The request's scheme and authority, parsed once for all its pushes. */
+  get origin(): RequestOrigin {
+    if (this.parsedOrigin) return this.parsedOrigin;
+    const headers = this.request.raw.headers;
+    const scheme = (headers[':scheme'] as string | undefined) ?? this.request.protocol;
+    const current = parseAuthority(headers[':authority'] ?? headers.host);
+    const authority = current && formatAuthority(current.host, current.port, scheme);
+    return (this.parsedOrigin = { scheme, host: current?.host, port: current?.port, authority, sameOrigin: true });
   }
 
   get promisedCount(): number {

@@ -44,6 +44,10 @@ export interface NormalizedPush {
   readonly host?: string;
   readonly port?: number;
   readonly headers: Readonly<Record<string, string | string[]>>;
+  /** Path and query string (`:path`). */
+  readonly url: string;
+  /** `headerListSize(headers)`, counted once at validation. */
+  readonly headersSize: number;
   /**
    * `Link` value preloading this resource (`</a.css>; rel=preload; as=style`), built once at validation;
    * undefined when it cannot be hinted (HEAD, or another scheme/host/port than the current request's).

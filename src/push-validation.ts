@@ -212,9 +212,10 @@ export function headerListSize(headers: Readonly<Record<string, unknown>>): numb
   return size;
 }
 
-export function validateHeaders(headers: unknown): Record<string, string | string[]> {
+/** The given headers, checked, and their header list size. */
+export function validateHeaders(headers: unknown): { headers: Record<string, string | string[]>; size: number } {
   const result: Record<string, string | string[]> = {};
-  if (headers === undefined) return result;
+  if (headers === undefined) return { headers: result, size: 0 };
   if (!isPlainObject(headers)) {
     invalid('ERR_PUSH_INVALID_HEADER', `Push headers must be a plain object of request headers, got ${show(headers)}.`);
   }
@@ -241,7 +242,7 @@ export function validateHeaders(headers: unknown): Record<string, string | strin
   if (size > MAX_HEADERS_SIZE) {
     invalid('ERR_PUSH_INVALID_HEADER', `Push headers take ${size} bytes (name + value + 32 per field); the limit is ${MAX_HEADERS_SIZE}.`);
   }
-  return result;
+  return { headers: result, size };
 }
 
 function checkKeys(value: Record<string, unknown>, allowed: ReadonlySet<string>, what: string): void {
@@ -288,7 +289,7 @@ function validateExtras(hints: ResourceExtras): {
 
 function normalize(path: unknown, headers: unknown, opts: unknown, extras: ResourceExtras): NormalizedPush {
   const validPath = validatePath(path);
-  const validHeaders = validateHeaders(headers);
+  const { headers: validHeaders, size: headersSize } = validateHeaders(headers);
   if (opts !== undefined && !isPlainObject(opts)) {
     invalid('ERR_PUSH_INVALID_OPTION', `Push options must be a plain object, got ${show(opts)}.`);
   }
@@ -311,6 +312,8 @@ function normalize(path: unknown, headers: unknown, opts: unknown, extras: Resou
     host: o.host === undefined ? undefined : validateHost(o.host),
     port: o.port === undefined ? undefined : validatePort(o.port),
     headers: validHeaders,
+    url,
+    headersSize,
     version,
     // Only GET resources can be hinted; a relative link when the resource is on the current authority.
     link: preload !== undefined && sameOrigin ? `<${url}>${preload}` : undefined,

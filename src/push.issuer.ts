@@ -9,7 +9,7 @@ import { DigestCookie } from './push-digest.cookie';
 import type { ResolvedPushOptions } from './push-module-options.interface';
 import type { PushOutcome } from './push-outcome';
 import type { NormalizedPush } from './push-resource.interface';
-import { formatAuthority, headerListSize, parseAuthority } from './push-validation';
+import { formatAuthority, headerListSize } from './push-validation';
 import { PromisedPush, PromisedStreamServer } from './promised-stream.server';
 import { crossOriginHint } from './preload-link';
 import type { PushedRequestDispatcher } from './pushed-request.dispatcher';
@@ -62,14 +62,13 @@ export class PushIssuer {
   issue(context: PushContext, push: NormalizedPush): PushOutcome {
     if (context.responseStarted) throw new PushAfterResponseError(push.path);
     const target = this.resolveTarget(context, push);
-    const url = push.qs ? `${push.path}?${push.qs}` : push.path;
-    const outcome = this.promise(context, push, target, url);
-    if (context.record(linkOf(push, target, url), outcome, this.hints)) this.monitor.countHints(1);
-    if (outcome !== 'promised' && outcome !== 'failed') this.monitor.refused(url, outcome);
+    const outcome = this.promise(context, push, target);
+    if (context.record(linkOf(push, target), outcome, this.hints)) this.monitor.countHints(1);
+    if (outcome !== 'promised' && outcome !== 'failed') this.monitor.refused(push.url, outcome);
     return outcome;
   }
 
-  private promise(context: PushContext, push: NormalizedPush, target: PushTarget, url: string): PushOutcome {
+  private promise(context: PushContext, push: NormalizedPush, target: PushTarget): PushOutcome {
     const stream = context.stream;
     const streams = this.streams;
     if (!stream || !streams) return 'http1';
@@ -77,6 +76,7 @@ export class PushIssuer {
     // Node closes the session on the client's GOAWAY; a push attempt then would destroy the page's stream.
     if (stream.destroyed || stream.closed || !stream.session || stream.session.closed || stream.session.destroyed) return 'closed';
     if (!stream.pushAllowed) return 'disabled';
+    const url = push.url;
     const key = `${push.method} ${target.scheme}://${target.authority}${url}`;
     if (context.isPromised(key)) return 'duplicate';
     const session = stream.session;
@@ -85,10 +85,9 @@ export class PushIssuer {
     if (context.promisedCount >= this.options.maxPushesPerRequest) return 'limit';
     const concurrent = Math.min(session.remoteSettings.maxConcurrentStreams ?? Infinity, this.options.maxConcurrentPushesPerConnection);
     if (connection.open.size >= concurrent) return 'limit';
-    const headers = this.requestHeaders(context, push, target, url);
-    if (headerListSize(headers) > Math.min(session.remoteSettings.maxHeaderListSize ?? Infinity, MAX_HEADER_BLOCK)) {
-      return 'limit'; // Inherited cookies can be large: a block the client refuses would cost it the connection.
-    }
+    const headers = this.requestHeaders(context, push, target, Math.min(session.remoteSettings.maxHeaderListSize ?? Infinity, MAX_HEADER_BLOCK));
+    // Inherited cookies can be large: a block the client refuses would cost it the connection.
+    if (!headers) return 'limit';
     const promised = new PromisedPush(context, connection, key, url, performance.now());
     streams.promised(promised);
     try {
@@ -109,12 +108,13 @@ export class PushIssuer {
   }
 
   private resolveTarget(context: PushContext, push: NormalizedPush): PushTarget {
-    const clientHeaders = context.request.raw.headers;
-    const currentScheme = (clientHeaders[':scheme'] as string | undefined) ?? context.request.protocol;
-    const current = parseAuthority(clientHeaders[':authority'] ?? clientHeaders.host);
-    const scheme = push.scheme ?? currentScheme;
-    const host = push.host ?? current?.host;
-    const port = push.port ?? current?.port;
+    const origin = context.origin;
+    if (push.scheme === undefined && push.host === undefined && push.port === undefined && origin.authority !== undefined) {
+      return origin as PushTarget;
+    }
+    const scheme = push.scheme ?? origin.scheme;
+    const host = push.host ?? origin.host;
+    const port = push.port ?? origin.port;
     if (host === undefined) {
       throw new PushValidationError(
         'ERR_PUSH_UNKNOWN_AUTHORITY',
@@ -122,7 +122,7 @@ export class PushIssuer {
       );
     }
     const authority = formatAuthority(host, port, scheme);
-    const sameAuthority = current !== undefined && authority === formatAuthority(current.host, current.port, currentScheme);
+    const sameAuthority = authority === origin.authority;
     if (!sameAuthority && !this.options.authorities.some((a) => a.host === host && (a.port === undefined || a.port === port))) {
       throw new PushValidationError(
         'ERR_PUSH_UNKNOWN_AUTHORITY',
@@ -130,28 +130,37 @@ export class PushIssuer {
           'unless PushModule.forRoot({ authorities: [...] }) lists others.',
       );
     }
-    return { scheme, authority, sameOrigin: sameAuthority && scheme === currentScheme };
+    return { scheme, authority, sameOrigin: sameAuthority && scheme === origin.scheme };
   }
 
-  private requestHeaders(context: PushContext, push: NormalizedPush, target: PushTarget, url: string): OutgoingHttpHeaders {
+  /**
+   * The promised request's headers: pseudo-headers, those inherited from the client's request, the given
+   * ones. Undefined when their header list size (name + value + 32 per field, as HPACK counts) exceeds
+   * `limit`.
+   */
+  private requestHeaders(context: PushContext, push: NormalizedPush, target: PushTarget, limit: number): OutgoingHttpHeaders | undefined {
     const headers: OutgoingHttpHeaders = {
       ':method': push.method,
       ':scheme': target.scheme,
       ':authority': target.authority,
-      ':path': url,
+      ':path': push.url,
     };
+    let size = 4 * 32 + 7 + push.method.length + 7 + target.scheme.length + 10 + target.authority.length + 5 + push.url.length + push.headersSize;
     const clientHeaders = context.request.raw.headers;
     for (const name of this.options.inheritHeaders) {
-      if (!target.sameOrigin && CREDENTIAL_HEADERS.has(name)) continue;
       const value = clientHeaders[name];
-      if (value !== undefined) headers[name] = value;
+      // A given header replaces the inherited one.
+      if (value === undefined || push.headers[name] !== undefined || (!target.sameOrigin && CREDENTIAL_HEADERS.has(name))) continue;
+      headers[name] = value;
+      size += typeof value === 'string' ? name.length + value.length + 32 : headerListSize({ [name]: value });
     }
-    return Object.assign(headers, push.headers);
+    if (size > limit) return undefined;
+    return push.headersSize === 0 ? headers : Object.assign(headers, push.headers);
   }
 }
 
 /** The preload link of a push: relative on the current origin, a preconnect (and full-URL preload) on another. */
-function linkOf(push: NormalizedPush, target: PushTarget, url: string): string | readonly string[] | undefined {
+function linkOf(push: NormalizedPush, target: PushTarget): string | readonly string[] | undefined {
   if (push.link !== undefined || push.preload === undefined) return push.link;
-  return target.sameOrigin ? `<${url}>${push.preload}` : crossOriginHint(`${target.scheme}://${target.authority}`, url, push.preload);
+  return target.sameOrigin ? `<${push.url}>${push.preload}` : crossOriginHint(`${target.scheme}://${target.authority}`, push.url, push.preload);
 }

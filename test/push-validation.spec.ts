@@ -17,7 +17,7 @@ describe('normalizePush', () => {
   it('defaults to GET, no query string, no header and the current scheme/authority', () => {
     expect(normalizePush('/static/style.css')).toEqual({
       method: 'GET', path: '/static/style.css', qs: '', scheme: undefined, host: undefined, port: undefined, headers: {},
-      link: '</static/style.css>; rel=preload; as=style',
+      url: '/static/style.css', headersSize: 0, link: '</static/style.css>; rel=preload; as=style',
     });
   });
 
@@ -29,6 +29,7 @@ describe('normalizePush', () => {
     ).toEqual({
       method: 'HEAD', path: '/Static/A%20b.CSS', qs: 'v=1&x=%2F', scheme: 'https', host: 'cdn.example.com', port: 8443,
       headers: { accept: 'text/css', cookie: ['a=1', 'b=2'] },
+      url: '/Static/A%20b.CSS?v=1&x=%2F', headersSize: 'accept'.length + 'text/css'.length + 2 * ('cookie'.length + 3) + 3 * 32,
       link: undefined,
     });
   });
