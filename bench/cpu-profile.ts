@@ -1,7 +1,8 @@
 /**
  * Part 5: where the push server's time goes, and where a pushed page costs more than a fetched one.
  * `--cpu-prof` on the Nest + PushModule server under the push load, then on a fresh one under the fetch
- * load (push refused, 103, GETs); both per page, and their difference by group and by function.
+ * load (push refused, 103, GETs), and the app without the module under the fetch load; per page, and the
+ * difference push − fetch by group and by function.
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,11 +26,11 @@ interface Profiled {
   pagesPerSec: number;
 }
 
-async function profile(shape: Shape, mode: DriverConfig['mode'], durationMs: number): Promise<Profiled | undefined> {
-  const dir = join(PROFILE_DIR, mode);
+async function profile(shape: Shape, mode: DriverConfig['mode'], durationMs: number, push = true): Promise<Profiled | undefined> {
+  const dir = join(PROFILE_DIR, push ? mode : `${mode}-no-module`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const server = await startServer({ app: 'nest', shape, push: true }, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  const server = await startServer({ app: 'nest', shape, push }, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
   let result;
   let from = 0;
   let to = 0;
@@ -50,19 +51,21 @@ async function profile(shape: Shape, mode: DriverConfig['mode'], durationMs: num
 const keyOf = (f: FunctionTime) => `${f.name} ${f.location}`;
 
 export async function profileSection(settings: ProfileSettings): Promise<string> {
-  log(`5. CPU profiles of the push server, push and fetch loads, ${settings.durationMs / 1000} s each`);
+  log(`5. CPU profiles: push, fetch, fetch without the module, ${settings.durationMs / 1000} s each`);
   const push = await profile(settings.shape, 'push', settings.durationMs);
   const fetch = await profile(settings.shape, 'fetch', settings.durationMs);
-  if (!push || !fetch) return '### 5. Profile\n\nNo .cpuprofile was written.';
+  const plain = await profile(settings.shape, 'fetch', settings.durationMs, false);
+  if (!push || !fetch || !plain) return '### 5. Profile\n\nNo .cpuprofile was written.';
   const perPage = (p: Profiled, ms: number) => (ms * 1000) / p.pages;
   const us = (value: number) => fmt(value, 1);
-  const groupNames = [...new Set([...push.summary.groups, ...fetch.summary.groups].map((g) => g.group))];
+  const groupNames = [...new Set([...push.summary.groups, ...fetch.summary.groups, ...plain.summary.groups].map((g) => g.group))];
   const groupMs = (p: Profiled, name: string) => p.summary.groups.find((g) => g.group === name)?.ms ?? 0;
   const groupRows = groupNames
-    .map((name) => ({ name, push: perPage(push, groupMs(push, name)), fetch: perPage(fetch, groupMs(fetch, name)) }))
+    .map((name) => ({ name, push: perPage(push, groupMs(push, name)), fetch: perPage(fetch, groupMs(fetch, name)), plain: perPage(plain, groupMs(plain, name)) }))
     .sort((a, b) => b.push - b.fetch - (a.push - a.fetch))
-    .map((g) => [g.name, us(g.push), us(g.fetch), us(g.push - g.fetch)]);
-  groupRows.push(['**busy, total**', us(perPage(push, push.summary.busyMs)), us(perPage(fetch, fetch.summary.busyMs)), us(perPage(push, push.summary.busyMs) - perPage(fetch, fetch.summary.busyMs))]);
+    .map((g) => [g.name, us(g.push), us(g.fetch), us(g.plain), us(g.push - g.fetch)]);
+  const busy = (p: Profiled) => perPage(p, p.summary.busyMs);
+  groupRows.push(['**busy, total**', us(busy(push)), us(busy(fetch)), us(busy(plain)), us(busy(push) - busy(fetch))]);
 
   const fetchByKey = new Map(fetch.summary.functions.map((f) => [keyOf(f), f]));
   const pushByKey = new Map(push.summary.functions.map((f) => [keyOf(f), f]));
@@ -80,13 +83,14 @@ export async function profileSection(settings: ProfileSettings): Promise<string>
     '',
     `\`node --cpu-prof\` on the Nest + PushModule server of shape ${SHAPE_LABELS[settings.shape]}, h2c: 1 s warm-up, then ` +
       `${settings.durationMs / 1000} s of the push load (${fmt(push.pagesPerSec)} pages/s while profiled, ${window(push)}), then a fresh ` +
-      `server under the fetch load, push refused (${fmt(fetch.pagesPerSec)} pages/s, ${window(fetch)}). Only the samples of the measured ` +
+      `server under the fetch load, push refused (${fmt(fetch.pagesPerSec)} pages/s, ${window(fetch)}), then the app without the module ` +
+      `under the same fetch load (${fmt(plain.pagesPerSec)} pages/s, ${window(plain)}). Only the samples of the measured ` +
       'window count. Self time (in the function itself, not its callees) per complete page, in µs. The profiler samples the main ' +
       'thread\'s wall time: native calls are counted in the group of the JavaScript that called them, and on 2 busy cores a sample ' +
       'may include time the thread spent preempted, so these are shares, not CPU time (part 1 has that). Profile files: ' +
       '`dist-bench/profiles/`.',
     '',
-    table(['group', 'push µs/page', 'fetch µs/page', 'push − fetch'], groupRows),
+    table(['group', 'push µs/page', 'fetch µs/page', 'fetch, no module µs/page', 'push − fetch'], groupRows),
     '',
     'Functions where a pushed page spends the most more than a fetched one (self time per page):',
     '',

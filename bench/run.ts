@@ -103,7 +103,7 @@ function expectedSeconds(): number {
     (part(2) && findH2load() ? 10 + 6 * (o.warmupSeconds + o.rounds * o.seconds + 0.5) + SHAPES_RUN.length * (3 + 4 * (1 + o.routeSeconds + 0.5)) : 0) +
     (part(3) ? 10 + 12 * settings.latency.samples * 0.1 : 0) +
     (part(4) ? 35 : 0) +
-    (part(5) ? 2 * (8 + settings.profile.durationMs / 1000) : 0);
+    (part(5) ? 3 * (8 + settings.profile.durationMs / 1000) : 0);
 }
 
 const IDLE_WAIT_MS = 30_000;
