@@ -37,6 +37,12 @@ export interface DriverConfig {
   connections: number;
   streams: number;
   durationMs?: number;
+  /**
+   * Unmeasured load before `durationMs`, on the same connections: the driver sends `{ type: 'mark' }` when
+   * it ends (the orchestrator reads the server's CPU then) and counts only what completes after it. It
+   * undoes what an idle pause did to the server (code flushed or deoptimized, cold caches).
+   */
+  warmupMs?: number;
   maxPages?: number;
   hold?: boolean;
   holdTimeoutMs?: number;
@@ -134,9 +140,10 @@ function readBody(stream: http2.ClientHttp2Stream, path: string, onHeaders?: () 
 let sequence = 0;
 
 async function main(config: DriverConfig): Promise<void> {
-  const started = performance.now();
-  const cpuStart = process.cpuUsage();
-  const deadline = config.durationMs === undefined ? Infinity : started + config.durationMs;
+  let started = performance.now();
+  let cpuStart = process.cpuUsage();
+  const warmupMs = config.warmupMs ?? 0;
+  const deadline = config.durationMs === undefined ? Infinity : started + warmupMs + config.durationMs;
   let issued = 0;
   const more = () => performance.now() < deadline && (config.maxPages === undefined || issued < config.maxPages);
 
@@ -195,17 +202,25 @@ async function main(config: DriverConfig): Promise<void> {
     return;
   }
 
+  const markTimer = warmupMs > 0 ? setTimeout(() => {
+    // From here on the run is measured: counts restart, and so do the clock and the driver's CPU.
+    Object.assign(counts, { pages: 0, pushes: 0, assets: 0, bytes: 0, informational: 0 });
+    started = performance.now();
+    cpuStart = process.cpuUsage();
+    process.send!({ type: 'mark' });
+  }, Math.max(0, started + warmupMs - performance.now())) : undefined;
   const slots = Promise.all(sessions.flatMap((session) =>
     Array.from({ length: config.streams }, async () => {
       while (more()) await fetchPage(session);
     })));
-  const endBy = (config.durationMs === undefined ? 60_000 : config.durationMs) + DRAIN_MS;
+  const endBy = warmupMs + (config.durationMs === undefined ? 60_000 : config.durationMs) + DRAIN_MS;
   let timer: NodeJS.Timeout | undefined;
   const drained = await Promise.race([
     slots.then(() => true),
     new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, started + endBy - performance.now())))),
   ]);
   clearTimeout(timer);
+  clearTimeout(markTimer);
   if (!drained) {
     for (const [agent, page] of pending) {
       fail(`page ${agent} incomplete ${DRAIN_MS} ms after the end: page body ${page.pageDone ? 'complete' : 'not complete'}, ` +

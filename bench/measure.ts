@@ -61,11 +61,18 @@ export function target(server: Server): Pick<DriverConfig, 'url' | 'ca' | 'asset
   return { url: server.url, ca: server.ca, assets: SHAPE_ASSETS[server.spec.shape] };
 }
 
-/** One load-driver run in its own process; fails on any error the driver saw. */
-export async function drive(config: DriverConfig): Promise<DriverResult> {
+/**
+ * One load-driver run in its own process; fails on any error the driver saw. With `config.warmupMs`,
+ * `onMark` runs when the unmeasured start ends (read the server's CPU there).
+ */
+export async function drive(config: DriverConfig, onMark?: () => Promise<void>): Promise<DriverResult> {
   const driver = forkChild('load-driver');
+  const timeoutMs = (config.warmupMs ?? 0) + (config.durationMs ?? 60_000) + 30_000;
   try {
-    const result = await driver.request<DriverResult>({ type: 'run', ...config }, 'result', (config.durationMs ?? 60_000) + 30_000);
+    const marked = config.warmupMs ? driver.next('mark', timeoutMs).then(onMark) : Promise.resolve();
+    marked.catch(() => undefined); // awaited below; a driver that fails first reports through `result`
+    const result = await driver.request<DriverResult>({ type: 'run', ...config }, 'result', timeoutMs);
+    await marked;
     if (result.errors > 0) throw new Error(`${result.errors} errors in ${config.mode} run on ${config.url}, first: ${result.firstError}`);
     return result;
   } finally {

@@ -96,7 +96,7 @@ const FULL = !QUICK && PARTS.length === 5 && value('only') === undefined && !fla
 /** Seconds each part should take on this machine (start-ups, warm-ups, driver forks included). */
 function expectedSeconds(): number {
   const p1 = settings.pushVsFetch;
-  const group = 6 + 5 * (p1.warmupMs / 1000 + 0.5) + p1.rounds * 5 * (p1.runMs / 1000 + 0.5);
+  const group = 6 + 5 * (p1.warmupMs / 1000 + 0.5) + p1.rounds * 5 * (p1.runMs / 1000 + 0.8);
   const o = settings.overhead;
   return 5 +
     (part(1) ? SHAPES_RUN.length * TRANSPORTS_RUN.length * group : 0) +
