@@ -34,7 +34,7 @@ export interface SampleOptions {
   pageDelayMs?: number;
   /** Called before the server listens, e.g. to add Fastify hooks. */
   configure?: (app: NestFastifyApplication) => void;
-  /** Log `pushed N, hinted N, cancelled N` per page at debug level (`DEBUG=1 npm run sample`). */
+  /** Log `pushed N, hinted N, cancelled N` per page at verbose level (`DEBUG=1 npm run sample`). */
   pushSummaries?: boolean;
 }
 
@@ -166,8 +166,8 @@ async function main(): Promise<void> {
     cert: (CERT_FILE && readFileSync(CERT_FILE, 'utf8')) || process.env[WORKER_CERT],
     key: (KEY_FILE && readFileSync(KEY_FILE, 'utf8')) || process.env[WORKER_KEY],
     pageDelayMs,
-    // DEBUG=1: Nest's debug level on, which shows the module's per-push lines and one summary per page.
-    ...(process.env.DEBUG === '1' ? { logger: ['log', 'warn', 'error', 'debug'] as const, pushSummaries: true } : {}),
+    // DEBUG=1: the module's per-push lines (logEvents) and one summary per page, both at verbose level.
+    ...(process.env.DEBUG === '1' ? { push: { logEvents: true }, pushSummaries: true } : {}),
     configure: cluster.isWorker
       ? (nest) => {
           // Which worker answered (pushed responses included: they are dispatched in the page's worker).

@@ -10,7 +10,7 @@ export function logPushSummaries(app: NestFastifyApplication): void {
     const summary = pushSummary(request);
     // Only the responses the module did something for: pages, not the assets they pushed or hinted.
     if (summary && summary.pushed + summary.hinted > 0) {
-      logger.debug(`${request.method} ${request.url} ${reply.statusCode}: pushed ${summary.pushed}, hinted ${summary.hinted}, cancelled ${summary.cancelled}`);
+      logger.verbose(`${request.method} ${request.url} ${reply.statusCode}: pushed ${summary.pushed}, hinted ${summary.hinted}, cancelled ${summary.cancelled}`);
     }
     done();
   });

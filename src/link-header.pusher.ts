@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { RESOLVED_PUSH_OPTIONS } from './push.constants';
 import type { PushContext } from './push-context';
@@ -6,6 +6,7 @@ import type { ResolvedPushOptions } from './push-module-options.interface';
 import { normalizePush } from './push-validation';
 import { preloadTargets } from './preload-link-parser';
 import { PushIssuer } from './push.issuer';
+import { PushMonitor } from './push.monitor';
 
 /**
  * `pushLinkHeaders`: pushes what the response's own `Link: rel=preload` header names, just before its
@@ -13,11 +14,10 @@ import { PushIssuer } from './push.issuer';
  */
 @Injectable()
 export class LinkHeaderPusher {
-  private readonly logger = new Logger('PushModule');
-
   constructor(
     @Inject(RESOLVED_PUSH_OPTIONS) private readonly options: ResolvedPushOptions,
     private readonly issuer: PushIssuer,
+    private readonly monitor: PushMonitor,
   ) {}
 
   get enabled(): boolean {
@@ -36,7 +36,7 @@ export class LinkHeaderPusher {
         this.issuer.issue(context, push);
       } catch (error) {
         // The link was written for browsers, not for us: a link we cannot push is skipped, never a 500.
-        this.logger.debug(`Link ${target} not pushed: ${(error as Error).message}`);
+        this.monitor.verbose(`Link ${target} not pushed: ${(error as Error).message}`);
       }
     }
   }

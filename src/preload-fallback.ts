@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { RESOLVED_PUSH_OPTIONS } from './push.constants';
 import type { PushContext } from './push-context';
@@ -46,8 +46,6 @@ export class PreloadFallback {
   }
 }
 
-const logger = new Logger('PushModule');
-
 /**
  * Writes the response's one 103 Early Hints with `links`, unless one was sent already or the final
  * headers went out (browsers use only the first 103, and none after the response).
@@ -57,7 +55,8 @@ export function writeEarlyHints(context: PushContext, links: readonly string[]):
   context.earlyHintsSent = true;
   try {
     context.reply.raw.writeEarlyHints({ link: links as string[] });
-  } catch (error) {
-    logger.debug(`early hints not sent: ${(error as Error).message}`);
+  } catch {
+    // The stream or socket closed before the 103 (the client went away; the links are checked before they
+    // get here): nothing to send, and no per-request log line (see the logEvents option).
   }
 }

@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import { constants as h2, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { PushConnection } from './push-connections';
 import type { PushContext } from './push-context';
@@ -25,12 +24,11 @@ export class PromisedPush {
   ) {}
 }
 
-const logger = new Logger('PushModule');
-
-/** A client cancelling a push is a normal event: never let it become an unhandled 'error'. */
-function onPushedStreamError(this: ServerHttp2Stream, error: Error): void {
-  logger.debug(`pushed stream ${this.id} error: ${error.message}`);
-}
+/**
+ * A client cancelling a push is a normal event: never let it become an unhandled 'error'. The push's end is
+ * reported by its 'close' (a `cancelled` event with the reset code), so nothing is logged here.
+ */
+function onPushedStreamError(): void {}
 
 /**
  * The life of a promised stream after its PUSH_PROMISE: its request is dispatched through Fastify, a

@@ -2,7 +2,7 @@ import type { PushEvent } from './push-event.interface';
 
 export interface PushModuleOptions {
   /**
-   * Most resources promised for one response; further pushes are skipped (logged at debug level).
+   * Most resources promised for one response; further pushes are skipped (a `refused` event).
    * Default 16.
    */
   maxPushesPerRequest?: number;
@@ -77,6 +77,12 @@ export interface PushModuleOptions {
    * guards run before its learned 103. Needs `fallback.earlyHints`. `true` or the limits below.
    */
   learnedHints?: boolean | LearnedHintsOptions;
+  /**
+   * Log one line per push event (and per push stream error or `Link` it could not push) at Nest's `verbose`
+   * level, under the `PushModule` context. Default false: Nest's default logger prints every level, so
+   * per-push lines are opt-in.
+   */
+  logEvents?: boolean;
 }
 
 export interface LearnedHintsOptions {
@@ -123,4 +129,5 @@ export interface ResolvedPushOptions {
   readonly digestCookie: Readonly<Required<DigestCookieOptions>> | undefined;
   readonly onPush?: (event: PushEvent) => void;
   readonly learnedHints: Readonly<Required<LearnedHintsOptions>> | undefined;
+  readonly logEvents: boolean;
 }

@@ -402,6 +402,9 @@ export function resolvePushOptions(options: PushModuleOptions = {}): ResolvedPus
     invalidModuleOption('PushModule option "onPush" must be a function taking a PushEvent.');
   }
   const fallback = resolveFallback(options.fallback);
+  if (options.logEvents !== undefined && typeof options.logEvents !== 'boolean') {
+    invalidModuleOption('PushModule option "logEvents" must be true or false.');
+  }
   return {
     maxPushesPerRequest: max,
     maxConcurrentPushesPerConnection: perConnection,
@@ -415,6 +418,7 @@ export function resolvePushOptions(options: PushModuleOptions = {}): ResolvedPus
     digestCookie: resolveDigestCookie(options.digestCookie),
     onPush: options.onPush,
     learnedHints: resolveLearnedHints(options.learnedHints, fallback),
+    logEvents: options.logEvents === true,
   };
 }
 

@@ -8,7 +8,8 @@ const REFUSALS: readonly PushRefusal[] = ['http1', 'disabled', 'limit', 'duplica
 
 /**
  * Where every push's life is told: counters (`stats()`), an observable of events (`events$`), the
- * `onPush` option, and debug logs. Subscribers' errors are logged, never thrown into a request.
+ * `onPush` option, and, with `logEvents`, one verbose log line each. Subscribers' errors are logged, never
+ * thrown into a request.
  */
 @Injectable()
 export class PushMonitor {
@@ -55,13 +56,21 @@ export class PushMonitor {
 
   /** Events are built only for someone: counters cost a push nothing else. */
   private get listening(): boolean {
-    return this.options.onPush !== undefined || this.subject.observed || Logger.isLevelEnabled('debug');
+    return this.options.onPush !== undefined || this.subject.observed || this.options.logEvents;
   }
 
   private notify(event: PushEvent): void {
-    if (Logger.isLevelEnabled('debug')) this.logger.debug(`push ${event.path} ${describe(event)}`);
+    if (this.options.logEvents) this.logger.verbose(`push ${event.path} ${describe(event)}`);
     if (this.options.onPush) this.deliver(() => this.options.onPush!(event));
     if (this.subject.observed) this.deliver(() => this.subject.next(event));
+  }
+
+  /**
+   * @internal A per-push line that is not an event (a `Link` the module could not push), logged like the
+   * events: at verbose level, only with `logEvents`.
+   */
+  verbose(message: string): void {
+    if (this.options.logEvents) this.logger.verbose(message);
   }
 
   /** One listener's error is logged; it neither reaches the request nor keeps the others from the event. */

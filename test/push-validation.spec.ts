@@ -154,6 +154,7 @@ describe('resolvePushOptions', () => {
       digestCookie: undefined,
       onPush: undefined,
       learnedHints: undefined,
+      logEvents: false,
     });
     expect(resolvePushOptions({ learnedHints: true }).learnedHints).toEqual({ maxPaths: 1000, maxLinksPerPath: 16, maxBytes: 262144, navigationsOnly: true });
     expect(resolvePushOptions({ learnedHints: { maxPaths: 10, navigationsOnly: false } }).learnedHints).toEqual({
@@ -182,6 +183,7 @@ describe('resolvePushOptions', () => {
     [{ requestContext: 'yes' }, /"requestContext"/],
     [{ maxConcurrentPushesPerConnection: 0.5 }, /"maxConcurrentPushesPerConnection"/],
     [{ onPush: 'log' }, /"onPush"/],
+    [{ logEvents: 'verbose' }, /"logEvents"/],
     [{ fallback: true }, /"fallback"/],
     [{ digestCookie: 'yes' }, /"digestCookie"/],
     [{ digestCookie: { bits: 100 } }, /"digestCookie.bits"/],

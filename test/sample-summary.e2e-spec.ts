@@ -9,7 +9,7 @@ describe('the sample in debug mode', () => {
       log: () => undefined,
       warn: () => undefined,
       error: () => undefined,
-      debug: (message: unknown, context?: unknown) => {
+      verbose: (message: unknown, context?: unknown) => {
         if (context === 'PushSummary') lines.push(String(message));
       },
     };
