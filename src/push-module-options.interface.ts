@@ -78,7 +78,7 @@ export interface PushModuleOptions {
    */
   learnedHints?: boolean | LearnedHintsOptions;
   /**
-   * Log one line per push event (and per push stream error or `Link` it could not push) at Nest's `verbose`
+   * Log one line per push event (and per `Link` it could not push) at Nest's `verbose`
    * level, under the `PushModule` context. Default false: Nest's default logger prints every level, so
    * per-push lines are opt-in.
    */
