@@ -53,8 +53,8 @@ describe('the published package', () => {
       return folder.dir;
     }
 
-    // Nest 12 is ESM-only: a CommonJS app (and this package's CommonJS .d.ts) may import it only where
-    // TypeScript allows require() of ES modules, module node20 or nodenext (as with Node itself).
+    // Nest 12 is ESM-only, and `module: node16` refuses any CommonJS import of an ES module (the app's own
+    // and this package's .d.ts alike); node20 (moduleResolution node16) allows it, as Node itself does.
     it('types check from CommonJS and ESM apps, moduleResolution node16 and bundler (skipLibCheck off, misuse caught)', async () => {
       const consumers = [
         app('commonjs', { module: 'node20', moduleResolution: 'node16' }),
