@@ -299,7 +299,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }
 
   after ??= last;
-  const zero: PushStats = { promised: 0, completed: 0, cancelled: 0, failed: 0, hinted: 0, bytes: 0, refused: { http1: 0, disabled: 0, limit: 0, duplicate: 0, nested: 0, closed: 0, cached: 0 } };
+  const zero: PushStats = { promised: 0, completed: 0, cancelled: 0, failed: 0, hinted: 0, bytes: 0, refused: { http1: 0, disabled: 0, limit: 0, duplicate: 0, nested: 0, closed: 0, cached: 0, unwanted: 0, budget: 0 } };
   const pushesBefore = before?.stats ?? zero;
   const pushesAfter = after?.stats ?? zero;
   const heapGrowth = before && after?.gc ? after.memory.heapUsed - before.memory.heapUsed : undefined;

@@ -11,6 +11,7 @@ export { PushError, PushValidationError, PushAfterResponseError, PushOutsideRequ
 export type { PushErrorCode } from './push.errors';
 export type { DigestCookieOptions, LearnedHintsOptions, PreloadFallbackOptions, PushModuleOptions } from './push-module-options.interface';
 export type { PushOutcome } from './push-outcome';
+export { DEFAULT_CONNECTION_PUSH_BUDGET, type PushBudget } from './push-allowance';
 export type { PreloadAs, PushHeaders, PushMethod, PushOptions, PushResource } from './push-resource.interface';
 export {
   DEFAULT_DIARY_SIZE,

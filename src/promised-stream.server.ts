@@ -74,9 +74,11 @@ export class PromisedStreamServer {
     const stream = push.stream!;
     const response = push.response;
     if (response?.writableEnded && stream.rstCode === h2.NGHTTP2_NO_ERROR) {
+      push.connection.allowance.ended(false);
       const status = Number(stream.sentHeaders?.[':status'] ?? response.statusCode);
       this.monitor.completed(push.url, status, response.bytesSent, push.started);
     } else {
+      push.connection.allowance.ended(true);
       push.connection.forget(push.key);
       push.context.cancelledCount++;
       this.monitor.cancelled(push.url, stream.rstCode ?? h2.NGHTTP2_CANCEL);

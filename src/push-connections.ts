@@ -1,10 +1,12 @@
 import type { Http2Session } from 'node:http2';
 import type { PromisedPush } from './promised-stream.server';
+import { PushAllowance, type PushBudget } from './push-allowance';
 
 /**
  * What the module remembers about one HTTP/2 connection, like Apache's H2PushDiary: the promised streams
  * still open on it and the resources it was pushed, so none is pushed twice (a bounded diary: oldest
- * entries go first). Looked up once per push; forgotten with the session object.
+ * entries go first), and whether it may get more pushes (its budget, its client's cancellations). Looked
+ * up once per push; forgotten with the session object.
  */
 export class PushConnection {
   /**
@@ -15,8 +17,15 @@ export class PushConnection {
   /** The connection's one `pushTimeoutMs` timer (PromisedStreamServer), armed while a handler may be late. */
   sweep: NodeJS.Timeout | undefined = undefined;
   private readonly diary = new Set<string>();
+  /** Asked before each push, told how each push ended (PromisedStreamServer). */
+  readonly allowance: PushAllowance;
 
-  constructor(private readonly diarySize: number) {}
+  constructor(
+    private readonly diarySize: number,
+    budget: PushBudget | false,
+  ) {
+    this.allowance = new PushAllowance(budget, performance.now());
+  }
 
   wasPushed(key: string): boolean {
     return this.diary.has(key);
@@ -38,11 +47,14 @@ export class PushConnection {
 export class PushConnections {
   private readonly connections = new WeakMap<Http2Session, PushConnection>();
 
-  constructor(private readonly diarySize: number) {}
+  constructor(
+    private readonly diarySize: number,
+    private readonly budget: PushBudget | false,
+  ) {}
 
   of(session: Http2Session): PushConnection {
     let connection = this.connections.get(session);
-    if (!connection) this.connections.set(session, (connection = new PushConnection(this.diarySize)));
+    if (!connection) this.connections.set(session, (connection = new PushConnection(this.diarySize, this.budget)));
     return connection;
   }
 }

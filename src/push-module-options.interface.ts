@@ -1,3 +1,4 @@
+import type { PushBudget } from './push-allowance';
 import type { PushEvent } from './push-event.interface';
 
 export interface PushModuleOptions {
@@ -11,6 +12,14 @@ export interface PushModuleOptions {
    * SETTINGS_MAX_CONCURRENT_STREAMS is respected too); further pushes are skipped. Default 32.
    */
   maxConcurrentPushesPerConnection?: number;
+  /**
+   * Most pushes one connection gets: `burst` at once, then `perSecond` more each second (default 500 and
+   * 20); further pushes are skipped (reason `budget`, hinted). Node's HTTP/2 ends a connection whose client
+   * sends more than 1,000 RST_STREAM frames at once (33 more each second), counting resets of pushes that
+   * had already completed, which the module cannot see: with this budget even a client that resets every
+   * push keeps its connection. `false` turns it off (for clients known to keep their pushes).
+   */
+  connectionPushBudget?: false | Partial<PushBudget>;
   /**
    * A pushed request whose handler has not answered (sent the response headers) after this many
    * milliseconds is cancelled (RST_STREAM CANCEL) and counted as failed, so a hanging handler cannot hold a
@@ -119,6 +128,7 @@ export interface PreloadFallbackOptions {
 export interface ResolvedPushOptions {
   readonly maxPushesPerRequest: number;
   readonly maxConcurrentPushesPerConnection: number;
+  readonly connectionPushBudget: PushBudget | false;
   readonly pushTimeoutMs: number;
   readonly inheritHeaders: readonly string[];
   readonly authorities: readonly { host: string; port?: number }[];

@@ -16,8 +16,12 @@ export type PushOutcome =
   | 'nested'
   /** The client already closed the stream or the connection. */
   | 'closed'
+  /** The client cancelled half of the last 16 pushes on this connection (see PushAllowance). */
+  | 'unwanted'
+  /** The connection's push budget is spent (`connectionPushBudget`), so client resets stay under Node's reset limit. */
+  | 'budget'
   /** Node's http2 refused the frame (e.g. GOAWAY in between). */
   | 'failed';
 
 /** Outcomes for which a browser is still helped by a preload hint (103 Early Hints, `Link` header). */
-export const HINTED_OUTCOMES: ReadonlySet<PushOutcome> = new Set<PushOutcome>(['http1', 'disabled', 'limit']);
+export const HINTED_OUTCOMES: ReadonlySet<PushOutcome> = new Set<PushOutcome>(['http1', 'disabled', 'limit', 'unwanted', 'budget']);

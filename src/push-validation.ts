@@ -15,6 +15,7 @@ import { PushValidationError } from './push.errors';
 import type { PushModuleOptions, ResolvedPushOptions } from './push-module-options.interface';
 import type { NormalizedPush, PreloadAs, PushHeaders, PushMethod, PushOptions, PushResource } from './push-resource.interface';
 import { inferPreloadAs, preloadParams } from './preload-link';
+import { DEFAULT_CONNECTION_PUSH_BUDGET, type PushBudget } from './push-allowance';
 
 const MAX_PATH_LENGTH = 8192;
 const MAX_VALUE_LENGTH = 8192;
@@ -408,6 +409,7 @@ export function resolvePushOptions(options: PushModuleOptions = {}): ResolvedPus
   return {
     maxPushesPerRequest: max,
     maxConcurrentPushesPerConnection: perConnection,
+    connectionPushBudget: resolveConnectionPushBudget(options.connectionPushBudget),
     pushTimeoutMs,
     inheritHeaders: [...inheritHeaders],
     authorities,
@@ -438,6 +440,26 @@ function resolveLearnedHints(option: PushModuleOptions['learnedHints'], fallback
     if (key === 'navigationsOnly' ? typeof value !== 'boolean' : !Number.isInteger(value) || (value as number) < 1) {
       invalidModuleOption(`PushModule option "learnedHints.${key}" must be ${key === 'navigationsOnly' ? 'a boolean' : 'an integer >= 1'}, got ${show(value)}.`);
     }
+  }
+  return resolved;
+}
+
+function resolveConnectionPushBudget(option: PushModuleOptions['connectionPushBudget']): PushBudget | false {
+  if (option === false) return false;
+  if (option !== undefined && !isPlainObject(option)) {
+    invalidModuleOption('PushModule option "connectionPushBudget" must be false or { burst?, perSecond? }.');
+  }
+  const resolved = { ...DEFAULT_CONNECTION_PUSH_BUDGET, ...option };
+  for (const key of Object.keys(resolved)) {
+    if (key !== 'burst' && key !== 'perSecond') {
+      invalidModuleOption(`PushModule option "connectionPushBudget.${key}" is not a known option (burst, perSecond).`);
+    }
+  }
+  if (!Number.isInteger(resolved.burst) || resolved.burst < 1) {
+    invalidModuleOption(`PushModule option "connectionPushBudget.burst" must be an integer >= 1, got ${show(resolved.burst)}.`);
+  }
+  if (typeof resolved.perSecond !== 'number' || !Number.isFinite(resolved.perSecond) || resolved.perSecond < 0) {
+    invalidModuleOption(`PushModule option "connectionPushBudget.perSecond" must be a number >= 0, got ${show(resolved.perSecond)}.`);
   }
   return resolved;
 }

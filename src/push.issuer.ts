@@ -42,7 +42,7 @@ export class PushIssuer {
     private readonly monitor: PushMonitor,
     private readonly digest: DigestCookie,
   ) {
-    this.connections = new PushConnections(options.diarySize);
+    this.connections = new PushConnections(options.diarySize, options.connectionPushBudget);
     this.hints = options.fallback.earlyHints || options.fallback.linkHeader;
   }
 
@@ -88,7 +88,10 @@ export class PushIssuer {
     const headers = this.requestHeaders(context, push, target, Math.min(session.remoteSettings.maxHeaderListSize ?? Infinity, MAX_HEADER_BLOCK));
     // Inherited cookies can be large: a block the client refuses would cost it the connection.
     if (!headers) return 'limit';
-    const promised = new PromisedPush(context, connection, key, url, performance.now());
+    const started = performance.now();
+    const allowance = connection.allowance.take(started);
+    if (allowance !== 'allowed') return allowance;
+    const promised = new PromisedPush(context, connection, key, url, started);
     streams.promised(promised);
     try {
       stream.pushStream(headers, (error, pushStream, promisedHeaders) => {

@@ -4,7 +4,7 @@ import { RESOLVED_PUSH_OPTIONS } from './push.constants';
 import type { PushEvent, PushRefusal, PushStats } from './push-event.interface';
 import type { ResolvedPushOptions } from './push-module-options.interface';
 
-const REFUSALS: readonly PushRefusal[] = ['http1', 'disabled', 'limit', 'duplicate', 'nested', 'closed', 'cached'];
+const REFUSALS: readonly PushRefusal[] = ['http1', 'disabled', 'limit', 'duplicate', 'nested', 'closed', 'cached', 'unwanted', 'budget'];
 
 /**
  * Where every push's life is told: counters (`stats()`), an observable of events (`events$`), the

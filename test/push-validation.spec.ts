@@ -144,6 +144,7 @@ describe('resolvePushOptions', () => {
     expect(resolvePushOptions()).toEqual({
       maxPushesPerRequest: 16,
       maxConcurrentPushesPerConnection: 32,
+      connectionPushBudget: { burst: 500, perSecond: 20 },
       pushTimeoutMs: 30000,
       inheritHeaders: ['cookie', 'authorization', 'user-agent', 'accept-language', 'accept-encoding'],
       authorities: [],
@@ -160,6 +161,8 @@ describe('resolvePushOptions', () => {
     expect(resolvePushOptions({ learnedHints: { maxPaths: 10, navigationsOnly: false } }).learnedHints).toEqual({
       maxPaths: 10, maxLinksPerPath: 16, maxBytes: 262144, navigationsOnly: false,
     });
+    expect(resolvePushOptions({ connectionPushBudget: { perSecond: 5 } }).connectionPushBudget).toEqual({ burst: 500, perSecond: 5 });
+    expect(resolvePushOptions({ connectionPushBudget: false }).connectionPushBudget).toBe(false);
     expect(resolvePushOptions({ digestCookie: true }).digestCookie).toEqual({ name: 'h2push', maxAge: 604800, bits: 512 });
     expect(resolvePushOptions({ authorities: ['cdn.test', 'a.test:8443'] }).authorities).toEqual([
       { host: 'cdn.test', port: undefined },
@@ -184,6 +187,11 @@ describe('resolvePushOptions', () => {
     [{ maxConcurrentPushesPerConnection: 0.5 }, /"maxConcurrentPushesPerConnection"/],
     [{ onPush: 'log' }, /"onPush"/],
     [{ logEvents: 'verbose' }, /"logEvents"/],
+    [{ connectionPushBudget: true }, /"connectionPushBudget"/],
+    [{ connectionPushBudget: { burst: 0 } }, /"connectionPushBudget.burst"/],
+    [{ connectionPushBudget: { perSecond: -1 } }, /"connectionPushBudget.perSecond"/],
+    [{ connectionPushBudget: { perSecond: Infinity } }, /"connectionPushBudget.perSecond"/],
+    [{ connectionPushBudget: { rate: 5 } }, /"connectionPushBudget.rate"/],
     [{ fallback: true }, /"fallback"/],
     [{ digestCookie: 'yes' }, /"digestCookie"/],
     [{ digestCookie: { bits: 100 } }, /"digestCookie.bits"/],
