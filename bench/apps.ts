@@ -103,9 +103,11 @@ export interface NestAppOptions {
 /**
  * PushModule's options here. `diarySize: 0`: every page must push its assets, also on a connection that
  * already got them (by default the module pushes a resource once per connection, so a load test on
- * persistent connections would push only for its first pages). Loosely typed: the options are changing.
+ * persistent connections would push only for its first pages). `connectionPushBudget: false`: the load
+ * driver keeps every push, and the default budget (500 pushes per connection, then 20 per second) would
+ * refuse most of a load test's. Loosely typed: the options are changing.
  */
-const PUSH_OPTIONS: Record<string, unknown> = { diarySize: 0 };
+const PUSH_OPTIONS: Record<string, unknown> = { diarySize: 0, connectionPushBudget: false };
 
 function appModule(options: NestAppOptions): DynamicModule {
   @Module({})

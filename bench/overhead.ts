@@ -64,8 +64,8 @@ export async function overheadSection(settings: OverheadSettings): Promise<strin
   const add = async (label: string, spec: Parameters<typeof startServer>[0]) => apps.push({ server: await startServer(spec), label });
   try {
     await add('without PushModule', { app: 'nest', shape });
-    await add('with `PushModule.forRoot({ diarySize: 0 })` (and `@Push` on the page)', { app: 'nest', shape, push: true });
-    await add('with `PushModule.forRoot({ diarySize: 0, learnedHints: true })`', { app: 'nest', shape, push: true, learnedHints: true });
+    await add('with `PushModule.forRoot({ diarySize: 0, connectionPushBudget: false })` (and `@Push` on the page)', { app: 'nest', shape, push: true });
+    await add('with `PushModule.forRoot({ diarySize: 0, connectionPushBudget: false, learnedHints: true })`', { app: 'nest', shape, push: true, learnedHints: true });
     await add('diagnostic: without PushModule + two no-op Fastify hooks (onRequest, preHandler)', { app: 'nest', shape, hooks: true });
     await add('diagnostic: without PushModule + the same two hooks entering an AsyncLocalStorage', { app: 'nest', shape, als: true });
     await add('diagnostic: without PushModule + a no-op global interceptor (APP_INTERCEPTOR)', { app: 'nest', shape, interceptor: true });

@@ -178,7 +178,7 @@ export function pushVsFetchSection(groups: GroupResult[], settings: PushVsFetchS
     '',
     'The bar (issue 10): **client fetch / push ≥ 1.0** in server CPU per page (user + system time of the server process, ' +
       `thread pool included, divided by complete pages), median of per-round ratios; stretch ≥ ${STRETCH}. ` +
-      'The apps with PushModule use `forRoot({ diarySize: 0 })`, so that every page of a persistent connection pushes. ' +
+      'The apps with PushModule use `forRoot({ diarySize: 0, connectionPushBudget: false })`, so that every page of a persistent connection pushes. ' +
       `Load driver (node:http2, own process): ${CONNECTIONS} connections × ${STREAMS} pages in flight each, closed loop; ` +
       'a page counts once it and its 3 assets are complete (pushed or fetched), and every body\'s length is checked. ' +
       'The fetching client always GETs the assets **after the page body**, whether or not a 103 named them first. ' +

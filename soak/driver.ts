@@ -3,8 +3,10 @@
  * loads one after the other and then closing, until `requests` page requests were sent. Each connection
  * is of one kind: a well-behaved client, one that resets pushed streams (CANCEL or REFUSED_STREAM, at
  * the promise or after the first DATA), one that disables push, and three that break things once, on a
- * random page: destroy (or TCP-reset) the socket, send GOAWAY, or reset the page's own stream. Errors
- * that follow an injected fault are counted apart ("induced") from errors a well-behaved client met
+ * random page: destroy (or TCP-reset) the socket, send GOAWAY, or reset the page's own stream. Besides,
+ * two long connections (`longConnectionPages` pages each) reset pushes for the whole run: one every push
+ * (CANCEL and REFUSED_STREAM in turn), one a push in ten; they must keep their connection to the end, as
+ * Node ends one whose client resets more than 1,000 streams at once. Errors that follow an injected fault are counted apart ("induced") from errors a well-behaved client met
  * ("unexpected", which fail the soak).
  */
 import * as http2 from 'node:http2';
@@ -12,10 +14,14 @@ import * as net from 'node:net';
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_NO_ERROR, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_PROTOCOL_ERROR } = http2.constants;
 
-export type ClientKind = 'normal' | 'reset' | 'nopush' | 'destroy' | 'goaway' | 'abort';
+export type ClientKind = 'normal' | 'reset' | 'nopush' | 'destroy' | 'goaway' | 'abort' | 'refuser' | 'picky';
 
-/** Relative weights of the kinds of connection. */
-export const CLIENT_MIX: Readonly<Record<ClientKind, number>> = { normal: 45, reset: 20, nopush: 10, destroy: 10, goaway: 10, abort: 5 };
+/** The long connections: `refuser` resets every push it is promised, `picky` one in ten. */
+export type LongKind = Extract<ClientKind, 'refuser' | 'picky'>;
+const LONG_KINDS: readonly LongKind[] = ['refuser', 'picky'];
+
+/** Relative weights of the kinds of short connection. */
+export const CLIENT_MIX: Readonly<Record<Exclude<ClientKind, LongKind>, number>> = { normal: 45, reset: 20, nopush: 10, destroy: 10, goaway: 10, abort: 5 };
 
 /** How long a page may go on after a fault was injected on it before the client gives up on it. */
 const FAULT_WIND_DOWN_MS = 1000;
@@ -55,14 +61,25 @@ export interface DriverStats {
   unexpectedErrors: Record<string, number>;
   unexpectedSamples: string[];
   pageTimeouts: number;
+  /** What each long connection went through: all its pages on one connection, or not. */
+  long: Partial<Record<LongKind, LongConnectionStats>>;
+}
+
+export interface LongConnectionStats {
+  pages: number;
+  pagesOk: number;
+  pushesPromised: number;
+  pushesReset: number;
+  /** Why the connection ended before its last page (a GOAWAY from the server, a session error), if it did. */
+  lost?: string;
 }
 
 export function newDriverStats(): DriverStats {
   return {
     pagesSent: 0, pagesOk: 0, cleanPages: 0, cleanPagesOk: 0, pageStatus: {}, earlyHints: 0,
     pushesPromised: 0, pushesReceived: 0, pushStatus: {}, pushesReset: 0, slowCancelled: 0, bytes: 0,
-    connections: { normal: 0, reset: 0, nopush: 0, destroy: 0, goaway: 0, abort: 0 },
-    faults: {}, inducedErrors: {}, unexpectedErrors: {}, unexpectedSamples: [], pageTimeouts: 0,
+    connections: { normal: 0, reset: 0, nopush: 0, destroy: 0, goaway: 0, abort: 0, refuser: 0, picky: 0 },
+    faults: {}, inducedErrors: {}, unexpectedErrors: {}, unexpectedSamples: [], pageTimeouts: 0, long: {},
   };
 }
 
@@ -74,6 +91,8 @@ export interface DriveOptions {
   connections: number;
   /** Page loads per connection: uniform in 1..max. */
   maxPagesPerConnection: number;
+  /** Pages of each of the two long connections resetting pushes (taken from `requests`); 0: none. */
+  longConnectionPages: number;
   /** Date.now() after which no page is started any more. */
   deadline: number;
   pageTimeoutMs: number;
@@ -103,6 +122,9 @@ interface Connection {
   faulted: boolean;
   closed: boolean;
   page?: Page;
+  /** Pushes promised on this connection so far. */
+  promised: number;
+  long?: LongConnectionStats;
 }
 
 const bump = (counts: Record<string, number>, key: string, by = 1) => void (counts[key] = (counts[key] ?? 0) + by);
@@ -130,6 +152,8 @@ export async function drive(o: DriveOptions): Promise<DriveEnd> {
     for (const [kind, weight] of Object.entries(CLIENT_MIX) as [ClientKind, number][]) if ((r -= weight) < 0) return kind;
     return 'normal';
   };
+  const longPages = Math.min(o.longConnectionPages, Math.floor(remaining / (2 * LONG_KINDS.length)));
+  if (longPages > 0) remaining -= longPages * LONG_KINDS.length;
 
   function record(conn: Connection, page: Page | undefined, scope: string, error: unknown, inducedByUs = false): void {
     const key = `${scope}: ${errorCode(error)}`;
@@ -184,6 +208,7 @@ export async function drive(o: DriveOptions): Promise<DriveEnd> {
 
   function onPush(conn: Connection, stream: http2.ClientHttp2Stream, headers: http2.IncomingHttpHeaders): void {
     stats.pushesPromised++;
+    const nth = ++conn.promised;
     // The server gives up on /asset/slow after its pushTimeoutMs and resets the push (CANCEL).
     const slow = String(headers[':path']).startsWith('/asset/slow');
     const page = conn.page;
@@ -221,6 +246,13 @@ export async function drive(o: DriveOptions): Promise<DriveEnd> {
       const code = random() < 0.5 ? NGHTTP2_CANCEL : NGHTTP2_REFUSED_STREAM;
       if (random() < 0.5) reset(code);
       else resetAtData = code;
+    }
+    if (conn.long) {
+      conn.long.pushesPromised++;
+      if (conn.kind === 'refuser' || nth % 10 === 0) {
+        conn.long.pushesReset++;
+        reset(conn.kind === 'picky' || nth % 2 === 0 ? NGHTTP2_CANCEL : NGHTTP2_REFUSED_STREAM);
+      }
     }
     if (page?.fault?.at === 'promise') inject(conn, page, page.fault);
   }
@@ -291,6 +323,7 @@ export async function drive(o: DriveOptions): Promise<DriveEnd> {
         bump(stats.pageStatus, !ended || request.rstCode !== NGHTTP2_NO_ERROR ? 'incomplete' : String(status));
         if (ended && status === 200 && request.rstCode === NGHTTP2_NO_ERROR) {
           stats.pagesOk++;
+          if (conn.long) conn.long.pagesOk++;
           if (clean) stats.cleanPagesOk++;
         } else if (!page.faulted && !conn.faulted) {
           record(conn, page, 'page', { code: ended && request.rstCode === NGHTTP2_NO_ERROR ? `status ${status}` : `not completed (rst ${request.rstCode})` });
@@ -316,9 +349,9 @@ export async function drive(o: DriveOptions): Promise<DriveEnd> {
     });
   }
 
-  async function runConnection(): Promise<void> {
-    const kind = pickKind();
-    const planned = 1 + Math.floor(random() * o.maxPagesPerConnection);
+  /** A connection of `kind` (random unless given) doing `pages` page loads (random, from `remaining`, unless given). */
+  async function runConnection(kind = pickKind(), pages?: number): Promise<void> {
+    const planned = pages ?? 1 + Math.floor(random() * o.maxPagesPerConnection);
     const faultAt = ['destroy', 'goaway', 'abort'].includes(kind) ? Math.floor(random() * planned) : -1;
     stats.connections[kind]++;
     const socket = net.connect({ host: '127.0.0.1', port: o.port });
@@ -326,9 +359,15 @@ export async function drive(o: DriveOptions): Promise<DriveEnd> {
       createConnection: () => socket,
       settings: { enablePush: kind !== 'nopush' },
     });
-    const conn: Connection = { kind, socket, session, faulted: false, closed: false };
-    session.on('error', (error) => record(conn, conn.page, 'session', error));
+    const conn: Connection = { kind, socket, session, faulted: false, closed: false, promised: 0 };
+    if (pages !== undefined) conn.long = stats.long[kind as LongKind] = { pages, pagesOk: 0, pushesPromised: 0, pushesReset: 0 };
+    const lose = (why: string) => void (conn.long && (conn.long.lost ??= why));
+    session.on('error', (error) => {
+      lose(`session error ${errorCode(error)}`);
+      record(conn, conn.page, 'session', error);
+    });
     session.on('goaway', (code) => {
+      lose(`GOAWAY ${code} from the server`);
       if (!conn.faulted) record(conn, conn.page, 'session', { code: `GOAWAY ${code} from the server` });
     });
     session.on('stream', (stream, headers) => onPush(conn, stream, headers));
@@ -351,11 +390,12 @@ export async function drive(o: DriveOptions): Promise<DriveEnd> {
       return;
     }
     for (let i = 0; i < planned; i++) {
-      if (remaining <= 0 || stop() || conn.closed || session.closed || session.destroyed) break;
-      remaining--;
+      if ((pages === undefined && remaining <= 0) || stop() || conn.closed || session.closed || session.destroyed) break;
+      if (pages === undefined) remaining--;
       await loadPage(conn, i === faultAt ? chooseFault(kind) : undefined);
       if (conn.faulted) break;
     }
+    if (conn.long && conn.long.pagesOk < planned) lose(`${conn.long.pagesOk} of ${planned} pages`);
     await closeConnection(conn);
   }
 
@@ -363,6 +403,7 @@ export async function drive(o: DriveOptions): Promise<DriveEnd> {
     while (remaining > 0 && !stop()) await runConnection();
   }
 
-  await Promise.all(Array.from({ length: o.connections }, worker));
+  const long = longPages > 0 ? LONG_KINDS.map((kind) => runConnection(kind, longPages)) : [];
+  await Promise.all([...Array.from({ length: o.connections }, worker), ...long]);
   return end;
 }

@@ -21,6 +21,11 @@ export interface SoakOptions {
   warmupRequests?: number;
   /** Page loads per connection, uniform in 1..max. Default 20. */
   maxPagesPerConnection?: number;
+  /**
+   * Pages of each of the two long connections that reset pushes for the whole measured run (one every push,
+   * one a push in ten), out of `requests`. Default requests/50, at most 2,000.
+   */
+  longConnectionPages?: number;
   seed?: number;
   /** The whole soak, start to report; past it the run is cut short and fails. */
   maxDurationMs: number;
@@ -247,9 +252,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       await sleep(500);
     }
   };
-  const driveWith = (requests: number, stats: DriverStats): Promise<DriveEnd> =>
+  const longConnectionPages = options.longConnectionPages ?? Math.min(2000, Math.round(options.requests / 50));
+  const driveWith = (requests: number, stats: DriverStats, longPages = 0): Promise<DriveEnd> =>
     drive({
-      port, requests, stats, random, deadline, pageTimeoutMs,
+      port, requests, stats, random, deadline, pageTimeoutMs, longConnectionPages: longPages,
       connections: options.connections,
       maxPagesPerConnection: options.maxPagesPerConnection ?? 20,
       shouldStop: () => server.exit !== undefined,
@@ -282,7 +288,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           .finally(() => (busy = false));
       }, options.progressIntervalMs ?? 10_000);
     }
-    const end = await driveWith(options.requests, client);
+    const end = await driveWith(options.requests, client, longConnectionPages);
     driveMs = Date.now() - driveStart;
     clearInterval(progress);
     if (end === 'deadline') aborted = `time limit (${options.maxDurationMs} ms) reached after ${client.pagesSent} page requests`;
@@ -332,6 +338,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       ? `${after.closedSessionsReachable} of ${after.sessions} still reachable once their ${sessionTimeoutMs} ms idle timers fired` +
           ` (${afterClose?.closedSessionsReachable ?? '?'} right after the clients closed)`
       : 'no snapshot');
+  const long = Object.entries(client.long);
+  check('clients resetting pushes kept their connection', long.length > 0 && long.every(([, l]) => l.lost === undefined && l.pagesOk === l.pages),
+    long.length === 0
+      ? 'no long connection ran'
+      : long.map(([kind, l]) => `${kind}: ${l.pagesOk}/${l.pages} pages on one connection, ${l.pushesReset} of ${l.pushesPromised} pushes reset` +
+          (l.lost ? ` (lost: ${l.lost})` : '')).join('; '));
   const unexpected = Object.values(client.unexpectedErrors).reduce((a, b) => a + b, 0);
   check('well-behaved clients saw no errors', unexpected === 0 && client.cleanPagesOk === client.cleanPages,
     `${client.cleanPagesOk}/${client.cleanPages} clean pages 200 and complete; ${unexpected} unexpected errors` +

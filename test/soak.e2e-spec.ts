@@ -22,6 +22,8 @@ beforeAll(async () => {
     requests: REQUESTS,
     connections: 32,
     warmupRequests: 500,
+    // Two long connections resetting pushes (every push; one in ten): over 1,000 resets on one connection.
+    longConnectionPages: 450,
     maxDurationMs: 60_000,
     // The memory measurements wait for the closed sessions' idle timers (see SoakOptions): keep that short.
     sessionTimeoutMs: 1000,
@@ -33,7 +35,7 @@ describe('soak (short)', () => {
     // The seed and the failed checks' details in the failure message; the seed replays the same client mix.
     const failed = report.checks.filter((check) => !check.pass);
     expect({ seed: report.seed, aborted: report.aborted, failed }).toEqual({ seed: report.seed, aborted: undefined, failed: [] });
-    expect(report.checks.map((check) => check.name)).toHaveLength(10);
+    expect(report.checks.map((check) => check.name)).toHaveLength(11);
   });
 
   it('sent every page request and the server handled them', () => {
@@ -50,7 +52,14 @@ describe('soak (short)', () => {
     expect(run.cancelled).toBeGreaterThan(0); // clients' RST_STREAM, GOAWAY, closed sockets
     expect(run.failed).toBeGreaterThan(0); // the slow pushed route, cancelled after pushTimeoutMs
     expect(run.refused.disabled).toBeGreaterThan(0); // clients with enablePush: false
-    expect(run.hinted).toBe(run.refused.disabled);
+    expect(run.hinted).toBe(run.refused.disabled + run.refused.unwanted + run.refused.budget + run.refused.limit);
+    // The long connections asked for over 1,000 pushes each (450 pages, 3 or 4 pushes a page), got their
+    // budget's worth (500 at once, 20 per second), resetting all or one in ten, and kept their connection.
+    expect(run.refused.budget + run.refused.unwanted).toBeGreaterThan(0);
+    const { refuser, picky } = report.client.long;
+    expect(refuser?.pushesPromised).toBeGreaterThanOrEqual(500);
+    expect(refuser?.pushesReset).toBe(refuser?.pushesPromised);
+    expect(picky?.pushesReset).toBe(Math.floor((picky?.pushesPromised ?? 0) / 10));
     // The throwing and the 503 pushed routes answered as such.
     expect(report.pushes.completedByStatus).toEqual(expect.objectContaining({ 200: expect.any(Number), 500: expect.any(Number), 503: expect.any(Number) }));
   });
