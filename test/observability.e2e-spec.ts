@@ -70,7 +70,7 @@ describe('push events and counters', () => {
       const refused = server.app.get(PushService).stats().refused;
       // /many: 2 promised, 8 over the limit. /twice: style.css promised then duplicate; v=1 cached twice (pushed by
       // /many on this connection); v=2 promised. /push-pusher: nested, then /asset/pusher cached the second time.
-      expect(refused).toEqual({ http1: 1, disabled: 1, limit: 8, duplicate: 1, nested: 1, cached: 3, closed: 0 });
+      expect(refused).toEqual({ http1: 1, disabled: 1, limit: 8, duplicate: 1, nested: 1, cached: 3, closed: 0, unwanted: 0, budget: 0 });
       expect(events).toContainEqual({ type: 'refused', path: '/asset/data?v=service', reason: 'disabled' });
       expect(events).toContainEqual({ type: 'refused', path: '/asset/data', reason: 'nested' });
     }, true));

@@ -53,12 +53,12 @@ describe('soak (short)', () => {
     expect(run.failed).toBeGreaterThan(0); // the slow pushed route, cancelled after pushTimeoutMs
     expect(run.refused.disabled).toBeGreaterThan(0); // clients with enablePush: false
     expect(run.hinted).toBe(run.refused.disabled + run.refused.unwanted + run.refused.budget + run.refused.limit);
-    // The long connections asked for over 1,000 pushes each (450 pages, 3 or 4 pushes a page), got their
-    // budget's worth (500 at once, 20 per second), resetting all or one in ten, and kept their connection.
+    // The long connections asked for over 1,000 pushes each (450 pages, 3 or 4 pushes a page) and reset all
+    // or one in ten of what they got: the refuser was refused the rest (unwanted, or past its budget).
     expect(run.refused.budget + run.refused.unwanted).toBeGreaterThan(0);
     const { refuser, picky } = report.client.long;
-    expect(refuser?.pushesPromised).toBeGreaterThanOrEqual(500);
     expect(refuser?.pushesReset).toBe(refuser?.pushesPromised);
+    expect(refuser?.pushesPromised).toBeLessThan(1000);
     expect(picky?.pushesReset).toBe(Math.floor((picky?.pushesPromised ?? 0) / 10));
     // The throwing and the 503 pushed routes answered as such.
     expect(report.pushes.completedByStatus).toEqual(expect.objectContaining({ 200: expect.any(Number), 500: expect.any(Number), 503: expect.any(Number) }));
