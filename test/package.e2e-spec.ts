@@ -75,7 +75,7 @@ describe('the published package', () => {
       const imported = execFileSync(process.execPath, ['--input-type=module', '-e', script("import * as lib from 'nestjs-http2-push';")], { cwd: dir, encoding: 'utf8', env: userEnv() });
       const expected = {
         exports: [
-          'DEFAULT_DIARY_SIZE', 'DEFAULT_INHERITED_HEADERS', 'DEFAULT_MAX_CONCURRENT_PUSHES_PER_CONNECTION', 'DEFAULT_MAX_PUSHES_PER_REQUEST',
+          'DEFAULT_CONNECTION_PUSH_BUDGET', 'DEFAULT_DIARY_SIZE', 'DEFAULT_INHERITED_HEADERS', 'DEFAULT_MAX_CONCURRENT_PUSHES_PER_CONNECTION', 'DEFAULT_MAX_PUSHES_PER_REQUEST',
           'DEFAULT_PUSH_TIMEOUT_MS', 'PUSH_MODULE_OPTIONS', 'Push',
           'PushAfterResponseError', 'PushError', 'PushInterceptor', 'PushModule', 'PushMonitor', 'PushOutsideRequestError',
           'PushService', 'PushValidationError', 'isPushedRequest', 'pushSummary',
