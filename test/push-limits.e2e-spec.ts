@@ -94,3 +94,30 @@ describe('limits of one connection', () => {
       expect(refusals('cached')).toEqual([]);
     }));
 });
+
+describe('a client that went away', () => {
+  const closedRefusal = async () => {
+    expect(await until(() => refusals('closed').length > 0)).toBe(true);
+    expect(refusals('closed')).toEqual(['/static/style.css']);
+    expect(events.filter((e) => e.type !== 'refused')).toEqual([]); // never attempted, so never failed
+  };
+
+  it('a push after the client reset the page is refused as closed', () =>
+    withServer({}, async (server) => {
+      const client = await open(server);
+      const request = client.request({ ':path': '/push-later' });
+      request.on('error', () => undefined);
+      request.close(0x8 /* CANCEL */);
+      await closedRefusal();
+    }));
+
+  it('a push after the client\'s GOAWAY is refused as closed; the page is still answered', () =>
+    withServer({}, async (server) => {
+      const client = await open(server);
+      const page = fetchWithPushes(client, '/push-later');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      client.goaway(0);
+      expect(JSON.parse((await page).body)).toEqual({ issued: false });
+      await closedRefusal();
+    }));
+});
