@@ -35,8 +35,12 @@ export default {
   htmlReporter: { fileName: 'reports/mutation/index.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   concurrency: 2,
-  // Jest's testTimeout fails a test that waits for what a mutant stopped; this only catches endless loops.
-  timeoutMS: 60000,
+  dryRunTimeoutMinutes: 20,
+  // Jest's testTimeout fails a test that waits for what a mutant stopped; Stryker's timeout only has to catch
+  // endless loops. It must stay well above a full run of a mutant's suites on a loaded machine: a mutant no
+  // test kills runs all of them, and one cut off there would count as detected ('Timeout').
+  timeoutMS: 120000,
+  timeoutFactor: 3,
   thresholds: { high: 90, low: 80, break: null },
   tempDirName: '.stryker-tmp',
   cleanTempDir: true,
