@@ -2,7 +2,7 @@
 // Jest runs in ESM mode here (Nest 12 is ESM-only), so the test runner's Node needs the same flag as `npm test`.
 // The slowest suites are left out: they start browsers, child processes or other servers (whose code no
 // mutant reaches), and their running time would dominate.
-const SLOW_SUITES = ['browser', 'soak', 'cluster', 'h2o-edge', 'package'].map((name) => `/test/${name}\\.e2e-spec\\.ts$`);
+const SLOW_SUITES = ['browser', 'soak', 'cluster', 'h2o-edge', 'package', 'quick-start'].map((name) => `/test/${name}\\.e2e-spec\\.ts$`);
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
