@@ -7,7 +7,7 @@ const path = require('node:path');
 const nestDir = process.env.NEST_DIR && path.resolve(__dirname, process.env.NEST_DIR, 'node_modules');
 const nestMapper = nestDir
   ? {
-      '^(@nestjs/(?:common|core|platform-fastify))(/.*)?$': `${nestDir}/$1$2`,
+      '^(@nestjs/(?:common|core|platform-fastify|platform-express))(/.*)?$': `${nestDir}/$1$2`,
       '^fastify(/.*)?$': `${nestDir}/fastify$1`,
     }
   : {};

@@ -1,6 +1,7 @@
 /**
  * Starts the sample: `npm run sample` (HTTP/2 over TLS) or `H2C=1 npm run sample` (cleartext HTTP/2 with
- * prior knowledge). Env: PORT (3000), HOST (127.0.0.1), CERT_FILE and KEY_FILE (else a self-signed
+ * prior knowledge); `ADAPTER=express npm run sample` runs the same app on Express (HTTP/1.1 over TLS: no
+ * push, the same resources as 103 Early Hints and `Link` headers). Env: PORT (3000), HOST (127.0.0.1), CERT_FILE and KEY_FILE (else a self-signed
  * certificate is made at start), PAGE_DELAY_MS (0: think time of the `GET /` handler), WORKERS (1: one
  * process; N > 1: N worker processes sharing the port through node:cluster, each response carrying
  * `x-worker: <pid>`). Tests import `createSampleApp` instead.
@@ -8,6 +9,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestApplicationOptions } from '@nestjs/common';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
@@ -18,11 +20,16 @@ import type { PushModuleOptions } from '../src';
 import { AppModule } from './app.module';
 import { logPushSummaries } from './push-summary.hook';
 
-export interface SampleOptions {
+/** The HTTP adapters the sample runs on: Fastify (HTTP/2, pushes) or Express (HTTP/1.1, hints only). */
+export type SampleAdapter = 'fastify' | 'express';
+
+export interface SampleOptions<App = NestFastifyApplication> {
+  /** Default `fastify`. */
+  adapter?: SampleAdapter;
   /** 0 picks a free port. Default 3000. */
   port?: number;
   host?: string;
-  /** Cleartext HTTP/2 (prior knowledge) instead of TLS. */
+  /** Cleartext HTTP/2 (prior knowledge) instead of TLS; Fastify only. */
   h2c?: boolean;
   /** PEM key and certificate; a self-signed pair for localhost and 127.0.0.1 when left out. */
   key?: string;
@@ -32,8 +39,8 @@ export interface SampleOptions {
   push?: PushModuleOptions;
   /** Think time of the `GET /` handler before it returns the page, in ms. Default 0. */
   pageDelayMs?: number;
-  /** Called before the server listens, e.g. to add Fastify hooks. */
-  configure?: (app: NestFastifyApplication) => void;
+  /** Called before the server listens, e.g. to add Fastify hooks or Express middleware. */
+  configure?: (app: App) => void;
   /** Log `pushed N, hinted N, cancelled N` per page at verbose level (`DEBUG=1 npm run sample`). */
   pushSummaries?: boolean;
 }
@@ -57,30 +64,56 @@ export async function selfSignedCertificate(): Promise<{ key: string; cert: stri
   return { key: pems.private, cert: pems.cert };
 }
 
-export async function createSampleApp(opts: SampleOptions = {}): Promise<{ app: NestFastifyApplication; url: string }> {
-  const { port = 3000, host = '127.0.0.1', h2c = false } = opts;
+export function createSampleApp(opts?: SampleOptions & { adapter?: 'fastify' }): Promise<{ app: NestFastifyApplication; url: string }>;
+export function createSampleApp(opts: SampleOptions<NestExpressApplication> & { adapter: 'express' }): Promise<{ app: NestExpressApplication; url: string }>;
+export async function createSampleApp(
+  opts: SampleOptions<NestFastifyApplication> | SampleOptions<NestExpressApplication> = {},
+): Promise<{ app: NestFastifyApplication | NestExpressApplication; url: string }> {
+  const { port = 3000, host = '127.0.0.1', h2c = false, adapter = 'fastify' } = opts;
+  if (h2c && adapter === 'express') throw new Error('Express serves HTTP/1.1 only: H2C=1 needs the Fastify adapter.');
   const tls = h2c ? undefined : opts.key && opts.cert ? { key: opts.key, cert: opts.cert } : await selfSignedCertificate();
-  // HTTP/1.1 clients get the same pages (the library skips pushes for them). forceCloseConnections: on
-  // Node < 24 Fastify would otherwise keep an idle browser connection, and Ctrl-C, waiting up to 72 s.
-  const adapter = tls
-    ? new FastifyAdapter({ http2: true, https: { ...tls, allowHTTP1: true }, forceCloseConnections: true })
-    : new FastifyAdapter({ http2: true, forceCloseConnections: true });
-  const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot({ push: opts.push, pageDelayMs: opts.pageDelayMs }),
-    adapter,
-    opts.logger === undefined ? {} : { logger: opts.logger },
-  );
-  // Cacheable assets: browsers only keep a pushed (or early-hinted) response they may cache.
-  app.useStaticAssets({ root: PUBLIC_DIR, prefix: '/static/', maxAge: 60_000 });
-  if (opts.pushSummaries) logPushSummaries(app);
-  opts.configure?.(app);
+  const appModule = AppModule.forRoot({ push: opts.push, pageDelayMs: opts.pageDelayMs });
+  const logger = opts.logger === undefined ? {} : { logger: opts.logger };
+  let app: NestFastifyApplication | NestExpressApplication;
+  if (adapter === 'express') {
+    // HTTPS is HTTP/1.1 only on Express: the module hints instead of pushing.
+    const express = await NestFactory.create<NestExpressApplication>(appModule, new ExpressAdapter(), {
+      httpsOptions: tls,
+      forceCloseConnections: true,
+      ...logger,
+    });
+    // Middleware runs in order, and the static files end theirs: what `configure` adds comes first.
+    (opts as SampleOptions<NestExpressApplication>).configure?.(express);
+    if (opts.pushSummaries) logPushSummaries(express);
+    express.useStaticAssets(PUBLIC_DIR, { prefix: '/static/', maxAge: 60_000 });
+    app = express;
+  } else {
+    // HTTP/1.1 clients get the same pages (the library skips pushes for them). forceCloseConnections: on
+    // Node < 24 Fastify would otherwise keep an idle browser connection, and Ctrl-C, waiting up to 72 s.
+    const fastifyAdapter = tls
+      ? new FastifyAdapter({ http2: true, https: { ...tls, allowHTTP1: true }, forceCloseConnections: true })
+      : new FastifyAdapter({ http2: true, forceCloseConnections: true });
+    const fastify = await NestFactory.create<NestFastifyApplication>(appModule, fastifyAdapter, logger);
+    // Cacheable assets: browsers only keep a pushed (or early-hinted) response they may cache.
+    fastify.useStaticAssets({ root: PUBLIC_DIR, prefix: '/static/', maxAge: 60_000 });
+    if (opts.pushSummaries) logPushSummaries(fastify);
+    (opts as SampleOptions<NestFastifyApplication>).configure?.(fastify);
+    app = fastify;
+  }
   await app.listen(port, host);
   const address = app.getHttpServer().address() as AddressInfo;
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return { app, url: `${h2c ? 'http' : 'https'}://${shownHost}:${address.port}` };
 }
 
-function howToSeePushes(url: string, h2c: boolean): string {
+function howToSeePushes(url: string, h2c: boolean, adapter: SampleAdapter): string {
+  if (adapter === 'express') {
+    return [
+      `Sample listening on ${url}/ (Express: HTTP/1.1 over TLS; no push, the resources go out as 103 Early Hints)`,
+      'See the hints:',
+      `  curl -kv --http1.1 ${url}/   # "< HTTP/1.1 103 Early Hints" with the preload links, then the 200`,
+    ].join('\n');
+  }
   return [
     `Sample listening on ${url}/ (${h2c ? 'cleartext HTTP/2, prior knowledge' : 'HTTP/2 over TLS, HTTP/1.1 allowed'})`,
     'See the pushes:',
@@ -97,6 +130,12 @@ function howToSeePushes(url: string, h2c: boolean): string {
 const WORKER_KEY = 'SAMPLE_WORKER_TLS_KEY';
 const WORKER_CERT = 'SAMPLE_WORKER_TLS_CERT';
 
+function sampleAdapter(): SampleAdapter {
+  const adapter = process.env.ADAPTER ?? 'fastify';
+  if (adapter !== 'fastify' && adapter !== 'express') throw new Error('ADAPTER must be fastify or express.');
+  return adapter;
+}
+
 function workerCount(): number {
   const workers = Number(process.env.WORKERS ?? 1);
   if (!Number.isInteger(workers) || workers < 1) throw new Error('WORKERS must be a whole number >= 1.');
@@ -109,7 +148,7 @@ function workerCount(): number {
  * SIGINT/SIGTERM. Every worker has its own PushModule: the push diary is per connection and the digest
  * cookie travels with the client, so no sticky sessions are needed.
  */
-async function runPrimary(workers: number, h2c: boolean): Promise<void> {
+async function runPrimary(workers: number, h2c: boolean, adapter: SampleAdapter): Promise<void> {
   const env: Record<string, string> = {};
   if (!h2c && !process.env.CERT_FILE) {
     const { key, cert } = await selfSignedCertificate();
@@ -125,7 +164,7 @@ async function runPrimary(workers: number, h2c: boolean): Promise<void> {
       ready.add(worker.id);
       if (url === undefined && ready.size === workers) {
         url = message.url;
-        console.log(`${howToSeePushes(url, h2c)}\n${workers} workers (node:cluster), pids ${Object.values(cluster.workers ?? {}).map((w) => w?.process.pid).join(', ')}; each response says which in x-worker`);
+        console.log(`${howToSeePushes(url, h2c, adapter)}\n${workers} workers (node:cluster), pids ${Object.values(cluster.workers ?? {}).map((w) => w?.process.pid).join(', ')}; each response says which in x-worker`);
       }
     });
   };
@@ -155,11 +194,12 @@ async function main(): Promise<void> {
   const { CERT_FILE, KEY_FILE } = process.env;
   if (!CERT_FILE !== !KEY_FILE) throw new Error('Set both CERT_FILE and KEY_FILE, or neither.');
   const h2c = process.env.H2C === '1';
+  const adapter = sampleAdapter();
   const pageDelayMs = Number(process.env.PAGE_DELAY_MS ?? 0);
   if (!Number.isFinite(pageDelayMs) || pageDelayMs < 0) throw new Error('PAGE_DELAY_MS must be a number of milliseconds >= 0.');
   const workers = workerCount();
-  if (workers > 1 && cluster.isPrimary) return runPrimary(workers, h2c);
-  const { app, url } = await createSampleApp({
+  if (workers > 1 && cluster.isPrimary) return runPrimary(workers, h2c, adapter);
+  const common: Omit<SampleOptions, 'adapter' | 'configure'> = {
     port: Number(process.env.PORT ?? 3000),
     host: process.env.HOST ?? '127.0.0.1',
     h2c,
@@ -168,19 +208,36 @@ async function main(): Promise<void> {
     pageDelayMs,
     // DEBUG=1: the module's per-push lines (logEvents) and one summary per page, both at verbose level.
     ...(process.env.DEBUG === '1' ? { push: { logEvents: true }, pushSummaries: true } : {}),
-    configure: cluster.isWorker
-      ? (nest) => {
-          // Which worker answered (pushed responses included: they are dispatched in the page's worker).
-          nest.getHttpAdapter().getInstance().addHook('onSend', async (_request, reply, payload) => {
-            reply.header('x-worker', String(process.pid));
-            return payload;
-          });
-        }
-      : undefined,
-  });
+  };
+  // Which worker answered (pushed responses included: they are dispatched in the page's worker).
+  const worker = String(process.pid);
+  const { app, url } = adapter === 'express'
+    ? await createSampleApp({
+        ...common,
+        adapter,
+        configure: cluster.isWorker
+          ? (nest: NestExpressApplication) => {
+              nest.use((_request: unknown, response: { setHeader(name: string, value: string): void }, next: () => void) => {
+                response.setHeader('x-worker', worker);
+                next();
+              });
+            }
+          : undefined,
+      })
+    : await createSampleApp({
+        ...common,
+        configure: cluster.isWorker
+          ? (nest: NestFastifyApplication) => {
+              nest.getHttpAdapter().getInstance().addHook('onSend', async (_request, reply, payload) => {
+                reply.header('x-worker', worker);
+                return payload;
+              });
+            }
+          : undefined,
+      });
   app.enableShutdownHooks();
   if (cluster.isWorker) process.send?.({ url });
-  else console.log(howToSeePushes(url, h2c));
+  else console.log(howToSeePushes(url, h2c, adapter));
 }
 
 // Compiled to CommonJS: run only as `node dist-sample/sample/main.js`, not when imported (Jest has no `require`).

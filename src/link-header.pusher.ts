@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
 import { RESOLVED_PUSH_OPTIONS } from './push.constants';
 import type { PushContext } from './push-context';
 import type { ResolvedPushOptions } from './push-module-options.interface';
@@ -11,6 +10,7 @@ import { PushMonitor } from './push.monitor';
 /**
  * `pushLinkHeaders`: pushes what the response's own `Link: rel=preload` header names, just before its
  * headers go out (Fastify's onSend), so that code written for proxies that push from `Link` pushes here too.
+ * Push only: the Express adapter, which cannot push, does not call it.
  */
 @Injectable()
 export class LinkHeaderPusher {
@@ -24,8 +24,8 @@ export class LinkHeaderPusher {
     return this.options.pushLinkHeaders;
   }
 
-  pushLinked(context: PushContext, reply: FastifyReply): void {
-    const header = reply.getHeader('link');
+  /** `header`: the response's `Link` header as the application set it. */
+  pushLinked(context: PushContext, header: unknown): void {
     if (header === undefined || context.pushed) return;
     for (const target of preloadTargets(header)) {
       const query = target.indexOf('?');

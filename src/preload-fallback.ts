@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
 import { RESOLVED_PUSH_OPTIONS } from './push.constants';
 import type { PushContext } from './push-context';
 import type { ResolvedPushOptions } from './push-module-options.interface';
@@ -13,7 +12,7 @@ import type { ResolvedPushOptions } from './push-module-options.interface';
 export class PreloadFallback {
   constructor(@Inject(RESOLVED_PUSH_OPTIONS) private readonly options: ResolvedPushOptions) {}
 
-  /** Whether the final response needs the onSend hook at all. */
+  /** Whether the final response's headers need completing at all. */
   get addsLinkHeader(): boolean {
     return this.options.fallback.linkHeader || this.options.fallback.nopush;
   }
@@ -30,19 +29,18 @@ export class PreloadFallback {
   }
 
   /**
-   * Adds the preload links to the final response, after any `Link` the application set itself (a
-   * resource it already links is not linked twice).
+   * The final response's `Link` value: `existing` (what the application set itself), then the preload
+   * links (a resource it already links is not linked twice). Undefined when there is nothing to add.
    */
-  addLinkHeader(context: PushContext, reply: FastifyReply): void {
+  linkHeader(context: PushContext, existing: unknown): string | undefined {
     const links: string[] = [];
     if (this.options.fallback.linkHeader && context.hintLinks) links.push(...context.hintLinks);
     if (this.options.fallback.nopush && context.pushedLinks) for (const link of context.pushedLinks) links.push(`${link}; nopush`);
-    if (links.length === 0) return;
-    const existing = reply.getHeader('link');
+    if (links.length === 0) return undefined;
     const values = existing === undefined ? [] : Array.isArray(existing) ? existing.map(String) : [String(existing)];
     const already = values.join(', ');
     const added = links.filter((link) => !already.includes(link.slice(0, link.indexOf('>') + 1)));
-    if (added.length > 0) reply.header('link', [...values, ...added].join(', '));
+    return added.length > 0 ? [...values, ...added].join(', ') : undefined;
   }
 }
 
@@ -54,7 +52,7 @@ export function writeEarlyHints(context: PushContext, links: readonly string[]):
   if (context.earlyHintsSent || context.responseStarted) return;
   context.earlyHintsSent = true;
   try {
-    context.reply.raw.writeEarlyHints({ link: links as string[] });
+    context.rawReply.writeEarlyHints({ link: links as string[] });
   } catch {
     // The stream or socket closed before the 103 (the client went away; the links are checked before they
     // get here): nothing to send, and no per-request log line (see the logEvents option).

@@ -2,7 +2,7 @@ import { constants as h2, type OutgoingHttpHeaders, type ServerHttp2Stream } fro
 import type { PushConnection } from './push-connections';
 import type { PushContext } from './push-context';
 import type { PushMonitor } from './push.monitor';
-import type { PushedRequestDispatcher, PushedResponse } from './pushed-request.dispatcher';
+import type { PushedRequestDispatcher, PushedResponse } from './adapters/pushed-request.dispatcher';
 
 /** One push, from its PUSH_PROMISE to the close of its stream. */
 export class PromisedPush {

@@ -1,12 +1,28 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ServerHttp2Stream } from 'node:http2';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Stream } from 'node:http2';
 import { isPushedRequest } from './is-pushed-request';
 import { PUSH_CONTEXT } from './push.constants';
 import { HINTED_OUTCOMES, type PushOutcome } from './push-outcome';
 import type { PushDigest } from './push-digest';
 import { formatAuthority, parseAuthority } from './push-validation';
 
-type RequestWithContext = FastifyRequest & { [PUSH_CONTEXT]?: PushContext };
+type RequestWithContext = { [PUSH_CONTEXT]?: PushContext };
+
+/** What the module reads from an adapter's request object (Fastify's request, Express's request). */
+export interface AdapterRequest {
+  /** `http` or `https`, as the adapter sees it (behind a trusted proxy, its forwarded scheme). */
+  readonly protocol: string;
+}
+
+/** What the module reads from an adapter's response object (Fastify's reply, Express's response). */
+export interface AdapterReply {
+  /** Fastify: true once the reply was sent or hijacked; Express has no such property. */
+  readonly sent?: boolean;
+}
+
+/** The Node request and response under the adapter's objects (HTTP/1.1 or HTTP/2 compatibility API). */
+export type NodeRequest = IncomingMessage | Http2ServerRequest;
+export type NodeResponse = ServerResponse | Http2ServerResponse;
 
 /** Scheme and authority of the client's request; `authority` undefined when it named none. */
 export interface RequestOrigin {
@@ -26,13 +42,16 @@ export interface RequestOrigin {
  * through AsyncLocalStorage, so PushService stays a singleton.
  */
 export class PushContext {
-  /** The request's context, created on first use. */
-  static of(request: FastifyRequest, reply: FastifyReply): PushContext {
-    return ((request as RequestWithContext)[PUSH_CONTEXT] ??= new PushContext(request, reply));
+  /**
+   * The request's context, created on first use and kept on the adapter's request object. `raw` and
+   * `rawReply` are the Node objects under `request` and `reply` (the same objects on Express).
+   */
+  static of(request: AdapterRequest, reply: AdapterReply, raw: NodeRequest, rawReply: NodeResponse): PushContext {
+    return ((request as RequestWithContext)[PUSH_CONTEXT] ??= new PushContext(request, reply, raw, rawReply));
   }
 
   /** The request's context if something created one. */
-  static peek(request: FastifyRequest): PushContext | undefined {
+  static peek(request: object): PushContext | undefined {
     return (request as RequestWithContext)[PUSH_CONTEXT];
   }
 
@@ -52,7 +71,7 @@ export class PushContext {
   pushedLinks: string[] | undefined;
   /** `Link` values of resources not pushed because the client has them already (diary, digest cookie). */
   cachedLinks: string[] | undefined;
-  /** Learned hints for this request, left by the Fastify hook for the last guard to send (learnedHints). */
+  /** Learned hints for this request, left by the adapter's hook for the last guard to send (learnedHints). */
   pendingHints: readonly string[] | undefined;
   /** Pushes of this response the client cancelled so far. */
   cancelledCount = 0;
@@ -61,22 +80,26 @@ export class PushContext {
   private parsedOrigin: RequestOrigin | undefined;
 
   constructor(
-    readonly request: FastifyRequest,
-    readonly reply: FastifyReply,
+    readonly request: AdapterRequest,
+    readonly reply: AdapterReply,
+    /** The Node request: headers, HTTP/2 stream. */
+    readonly raw: NodeRequest,
+    /** The Node response: headers sent, 103 Early Hints. */
+    readonly rawReply: NodeResponse,
   ) {
-    this.stream = (request.raw as { stream?: ServerHttp2Stream }).stream;
-    this.pushed = isPushedRequest(request);
+    this.stream = (raw as { stream?: ServerHttp2Stream }).stream;
+    this.pushed = isPushedRequest(raw);
   }
 
   /** True once the response's headers went out: from then on, a push is an error. */
   get responseStarted(): boolean {
-    return this.reply.raw.headersSent || this.reply.sent;
+    return this.rawReply.headersSent || this.reply.sent === true;
   }
 
   /** The request's scheme and authority, parsed once for all its pushes. */
   get origin(): RequestOrigin {
     if (this.parsedOrigin) return this.parsedOrigin;
-    const headers = this.request.raw.headers;
+    const headers = this.raw.headers;
     const scheme = (headers[':scheme'] as string | undefined) ?? this.request.protocol;
     const current = parseAuthority(headers[':authority'] ?? headers.host);
     const authority = current && formatAuthority(current.host, current.port, scheme);

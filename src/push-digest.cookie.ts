@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
 import { RESOLVED_PUSH_OPTIONS } from './push.constants';
 import type { PushContext } from './push-context';
 import { PushDigest, readCookie } from './push-digest';
@@ -31,17 +30,17 @@ export class DigestCookie {
     if (this.settings !== undefined) this.digestOf(context).add(key(push, url));
   }
 
-  /** Sets the cookie on the final response when this response pushed something new. */
-  write(context: PushContext, reply: FastifyReply): void {
+  /** The `set-cookie` value for the final response when this response pushed something new, else undefined. */
+  cookie(context: PushContext): string | undefined {
     const settings = this.settings;
-    if (!settings || !context.digest?.dirty) return;
+    if (!settings || !context.digest?.dirty) return undefined;
     const secure = context.request.protocol === 'https' ? '; Secure' : '';
-    reply.header('set-cookie', `${settings.name}=${context.digest}; Max-Age=${settings.maxAge}; Path=/; HttpOnly; SameSite=Lax${secure}`);
+    return `${settings.name}=${context.digest}; Max-Age=${settings.maxAge}; Path=/; HttpOnly; SameSite=Lax${secure}`;
   }
 
   private digestOf(context: PushContext): PushDigest {
     const settings = this.settings!;
-    return (context.digest ??= PushDigest.parse(readCookie(context.request.headers.cookie, settings.name), settings.bits));
+    return (context.digest ??= PushDigest.parse(readCookie(context.raw.headers.cookie, settings.name), settings.bits));
   }
 }
 

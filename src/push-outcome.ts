@@ -2,7 +2,7 @@
 export type PushOutcome =
   /** A PUSH_PROMISE was issued and the promised request dispatched. */
   | 'promised'
-  /** The client's request came over HTTP/1.1 (or the app does not run on Fastify). */
+  /** The client's request came over HTTP/1.1, or the adapter cannot push (Express). */
   | 'http1'
   /** The client sent SETTINGS_ENABLE_PUSH=0, as every current browser does. */
   | 'disabled'

@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify';
 import { PushContext } from './push-context';
 
 /** What the module did for one response: for logs such as `pushed 2, hinted 0, cancelled 0`. */
@@ -11,8 +10,11 @@ export interface PushSummary {
   cancelled: number;
 }
 
-/** The push summary of a Fastify request the module saw, e.g. in an `onResponse` hook; else undefined. */
-export function pushSummary(request: FastifyRequest): PushSummary | undefined {
+/**
+ * The push summary of a request the module saw (Fastify's request, e.g. in an `onResponse` hook; Express's
+ * request, e.g. on the response's `finish`); else undefined.
+ */
+export function pushSummary(request: object): PushSummary | undefined {
   const context = PushContext.peek(request);
   if (!context) return undefined;
   return { pushed: context.promisedCount, hinted: context.hintLinks?.length ?? 0, cancelled: context.cancelledCount };

@@ -1,9 +1,7 @@
 import { Injectable, Optional, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Observable } from 'rxjs';
 import { PUSH_RESOURCES_METADATA } from './push.constants';
-import { PushContext } from './push-context';
 import type { NormalizedPush } from './push-resource.interface';
 import { PushIssuer } from './push.issuer';
 import { PreloadFallback } from './preload-fallback';
@@ -33,7 +31,7 @@ export class PushInterceptor implements NestInterceptor {
     if (!this.issuer?.active || context.getType() !== 'http') return next.handle();
     const resources = this.resourcesOf(context);
     const http = context.switchToHttp();
-    const pushContext = PushContext.of(http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+    const pushContext = this.issuer.contextOf(http.getRequest<object>(), http.getResponse<object>());
     // @Push() on both the controller and the handler attaches this interceptor twice: issue once.
     if (resources.length > 0 && !pushContext.declaredIssued) {
       pushContext.declaredIssued = true;

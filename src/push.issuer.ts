@@ -3,7 +3,6 @@ import type { OutgoingHttpHeaders } from 'node:http2';
 import { CREDENTIAL_HEADERS, RESOLVED_PUSH_OPTIONS } from './push.constants';
 import { PushAfterResponseError, PushValidationError } from './push.errors';
 import { PushConnections } from './push-connections';
-import type { PushContext } from './push-context';
 import { PushMonitor } from './push.monitor';
 import { DigestCookie } from './push-digest.cookie';
 import type { ResolvedPushOptions } from './push-module-options.interface';
@@ -12,7 +11,8 @@ import type { NormalizedPush } from './push-resource.interface';
 import { formatAuthority, headerListSize } from './push-validation';
 import { PromisedPush, PromisedStreamServer } from './promised-stream.server';
 import { crossOriginHint } from './preload-link';
-import type { PushedRequestDispatcher } from './pushed-request.dispatcher';
+import type { PushAdapter } from './adapters/push-adapter';
+import type { PushContext } from './push-context';
 
 /** Where a push goes, once the current request's scheme and authority filled in what the caller left out. */
 interface PushTarget {
@@ -46,14 +46,18 @@ export class PushIssuer {
     this.hints = options.fallback.earlyHints || options.fallback.linkHeader;
   }
 
-  useDispatcher(dispatcher: PushedRequestDispatcher): void {
-    this.streams = new PromisedStreamServer(dispatcher, this.monitor, this.options.pushTimeoutMs);
+  /** The PushContext of a request being handled, created on first use; the adapter's way. */
+  contextOf: PushAdapter['contextOf'] = notAttached;
+
+  /** Uses `adapter` from now on: its requests' contexts, and its router for pushed requests if it can push. */
+  attach(adapter: PushAdapter): void {
+    this.contextOf = adapter.contextOf;
+    this.active = true;
+    if (adapter.dispatcher) this.streams = new PromisedStreamServer(adapter.dispatcher, this.monitor, this.options.pushTimeoutMs);
   }
 
-  /** False until the Fastify hooks are installed (no HTTP app, or not Fastify): pushes then do nothing. */
-  get active(): boolean {
-    return this.streams !== undefined;
-  }
+  /** False until an adapter is attached (no HTTP app, or an adapter the module does not support): pushes then do nothing. */
+  active = false;
 
   /**
    * Promises `push` on the context's stream and records the outcome on the context. Throws for the
@@ -149,7 +153,7 @@ export class PushIssuer {
       ':path': push.url,
     };
     let size = 4 * 32 + 7 + push.method.length + 7 + target.scheme.length + 10 + target.authority.length + 5 + push.url.length + push.headersSize;
-    const clientHeaders = context.request.raw.headers;
+    const clientHeaders = context.raw.headers;
     for (const name of this.options.inheritHeaders) {
       const value = clientHeaders[name];
       // A given header replaces the inherited one.
@@ -166,4 +170,8 @@ export class PushIssuer {
 function linkOf(push: NormalizedPush, target: PushTarget): string | readonly string[] | undefined {
   if (push.link !== undefined || push.preload === undefined) return push.link;
   return target.sameOrigin ? `<${push.url}>${push.preload}` : crossOriginHint(`${target.scheme}://${target.authority}`, push.url, push.preload);
+}
+
+function notAttached(): never {
+  throw new Error('PushModule has no HTTP adapter attached');
 }

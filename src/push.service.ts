@@ -32,7 +32,7 @@ export class PushService {
     const resource = normalizePush(path, headers, opts);
     const context = pushContextStorage.getStore();
     if (!context) {
-      if (!this.issuer.active) return false; // No Fastify HTTP app (e.g. a unit test): nothing to push to.
+      if (!this.issuer.active) return false; // No supported HTTP app (e.g. a unit test): nothing to push to.
       throw new PushOutsideRequestError();
     }
     const outcome = this.issuer.issue(context, resource);

@@ -66,6 +66,29 @@ describe('the published package', () => {
       await Promise.all(consumers.map((dir) => tsc(['-p', 'tsconfig.json', '--noEmit'], dir)));
     }, 300_000);
 
+    it('works in an Express app with no Fastify installed: its types check, and its page gets one 103', async () => {
+      const folder = createAppFolder(pack.tarball, ['@nestjs/common', '@nestjs/core', '@nestjs/platform-express', 'reflect-metadata', 'rxjs', '@types/node']);
+      apps.push(folder);
+      writeFileSync(join(folder.dir, 'package.json'), JSON.stringify({ name: 'express-consumer', private: true, type: 'commonjs' }));
+      writeFileSync(join(folder.dir, 'tsconfig.json'), JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022', strict: true, experimentalDecorators: true, emitDecoratorMetadata: true, skipLibCheck: false,
+          types: ['node'], outDir: 'out', module: 'node20', moduleResolution: 'node16',
+        },
+        files: ['app.ts'],
+      }));
+      copyFileSync(join(ROOT, 'test', 'fixtures', 'consumer', 'express-app.ts'), join(folder.dir, 'app.ts'));
+      await tsc(['-p', 'tsconfig.json'], folder.dir);
+      const { stdout } = await run(process.execPath, [join(folder.dir, 'out', 'app.js')], { cwd: folder.dir, env: userEnv() });
+      expect(JSON.parse(stdout)).toEqual({
+        // The @Push resource before the handler; the handler's own push() comes after the one 103: Link only.
+        interim: [{ status: 103, link: '</static/site.css>; rel=preload; as=style' }],
+        status: 200,
+        link: '</static/site.css>; rel=preload; as=style, </static/app.js>; rel=preload; as=script',
+        body: 'pushed: false',
+      });
+    }, 120_000);
+
     it('loads with require() and with import (named exports of the CommonJS build)', () => {
       const dir = app('module', { module: 'node16', moduleResolution: 'node16' });
       const script = (load: string) => `${load}

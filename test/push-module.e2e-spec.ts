@@ -1,8 +1,9 @@
 import { Controller, Get, Module } from '@nestjs/common';
-import { ModuleRef, NestFactory } from '@nestjs/core';
+import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Push, PushModule, PushOutsideRequestError, PushService, PushValidationError, type PushModuleOptions } from '../src';
 import { connect, fetchWithPushes } from './support/h2-client';
+import { moduleRefModule } from './fixtures/module-ref.app';
 import { startApp } from './support/start-app';
 
 @Controller()
@@ -75,25 +76,8 @@ describe('PushModule', () => {
 });
 
 describe('requestContext (AsyncLocalStorage only when needed)', () => {
-  /** Reaches PushService in a way the module cannot see: no class injects it. */
-  @Controller()
-  class ModuleRefController {
-    constructor(private readonly moduleRef: ModuleRef) {}
-
-    @Get('/via-module-ref')
-    push() {
-      try {
-        return { issued: this.moduleRef.get(PushService, { strict: false }).push('/x') };
-      } catch (error) {
-        return { code: (error as { code?: string }).code };
-      }
-    }
-  }
-
   const start = async (options: PushModuleOptions) => {
-    @Module({ imports: [PushModule.forRoot(options)], controllers: [ModuleRefController] })
-    class RootModule {}
-    const server = await startApp(RootModule);
+    const server = await startApp(moduleRefModule(options));
     const client = await connect(server.url);
     try {
       return JSON.parse((await fetchWithPushes(client, '/via-module-ref')).body);

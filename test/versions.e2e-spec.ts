@@ -14,7 +14,7 @@ const pinned: Record<string, string> = { ...manifest.devDependencies, ...manifes
 const loaded = (name: string) => (jest.requireActual(`${name}/package.json`) as { version: string; dependencies: Record<string, string> });
 
 describe(`versions under test (${process.env.NEST_DIR || 'the project\'s own'} Nest, Node ${process.version})`, () => {
-  it.each(['@nestjs/common', '@nestjs/core', '@nestjs/platform-fastify'])('loads %s as pinned', (name) => {
+  it.each(['@nestjs/common', '@nestjs/core', '@nestjs/platform-fastify', '@nestjs/platform-express'])('loads %s as pinned', (name) => {
     expect(`${name}@${loaded(name).version}`).toBe(`${name}@${pinned[name]}`);
   });
 

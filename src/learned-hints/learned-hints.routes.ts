@@ -12,8 +12,9 @@ import { writeEarlyHints } from '../preload-fallback';
  *   at the cost of one synchronous call on a route that already runs guards;
  * - a route with no guard at all is marked, through its Fastify route config, so that the Fastify
  *   hook may send them as soon as the request is routed, with no Nest enhancer on the route at all (a
- *   global interceptor would cost every route; measured in bench part 2).
- * This runs while the application is created, before Nest registers its routes (which reads both).
+ *   global interceptor would cost every route; measured in bench part 2). Express has no hook between
+ *   routing and a route's guards: there (`guardEveryRoute`) every GET route gets the sending guard.
+ * This runs when Nest registers middleware (PushAdapterSetup), before it registers its routes (which reads both).
  * Guards added later with `app.useGlobalGuards()` are seen at start-up instead: see `hasGlobalGuards`.
  */
 
@@ -39,12 +40,9 @@ export function sendPendingHints(request: object): void {
   writeEarlyHints(context, links);
 }
 
-/** Provider token of the RoutePreparation made when the application is created. */
-export const LEARNED_HINTS_ROUTES = Symbol('nestjs-http2-push:learned-hints-routes');
-
 /** What preparing the routes found. */
 export interface RoutePreparation {
-  /** An `APP_GUARD` guards every route: every GET route got the sending guard. */
+  /** An `APP_GUARD` guards every route, or `guardEveryRoute` was asked: every GET route got the sending guard. */
   readonly everyRouteGuarded: boolean;
 }
 
@@ -52,8 +50,8 @@ export interface RoutePreparation {
  * Prepares every GET route of the application for learned hints (see above). Idempotent, and safe when
  * several applications share controllers: a route once marked guarded is never marked unguarded again.
  */
-export function prepareRoutesForLearnedHints(modules: ModulesContainer): RoutePreparation {
-  const globalGuards = hasAppGuards(modules);
+export function prepareRoutesForLearnedHints(modules: ModulesContainer, guardEveryRoute = false): RoutePreparation {
+  const globalGuards = guardEveryRoute || hasAppGuards(modules);
   for (const module of modules.values()) {
     for (const wrapper of module.controllers.values()) {
       const controller = wrapper.metatype;

@@ -27,7 +27,7 @@ export interface FinalResponse {
  * `learnedHints`: remembers, per page (authority and path, no query), the preload links its latest
  * shareable response ended with, and gives them back for the next request to that page, so that its one
  * 103 Early Hints goes out before the handler runs, not when the handler finally names its assets.
- * Knows nothing of Fastify: the hooks hand it plain values.
+ * Knows nothing of the HTTP adapter: the adapters (src/adapters/) hand it plain values.
  */
 @Injectable()
 export class LearnedHints {
@@ -47,6 +47,11 @@ export class LearnedHints {
   /** Pages remembered and the bytes they take (for tests and diagnostics). */
   get size(): { pages: number; bytes: number } {
     return { pages: this.store?.size ?? 0, bytes: this.store?.bytes ?? 0 };
+  }
+
+  /** Whether `request` is one that gets learned hints, and teaches them (a GET navigation, by default). */
+  wants(request: HintedRequest): boolean {
+    return this.store !== undefined && wantsLearnedHints(request.method, request.headers['sec-fetch-mode'], this.navigationsOnly);
   }
 
   /** The links learned for the page of `request`, if it is a request that gets them. O(1). */

@@ -78,3 +78,39 @@ export function fetchWithPushes(
 export function pushedPaths(page: PageResponse): string[] {
   return page.pushes.map((p) => String(p.request[':path']));
 }
+
+export interface H2Exchange {
+  /** Status of every response header block, interim (1xx) ones first, e.g. `['103', '200']`. */
+  events: string[];
+  interim: http2.IncomingHttpHeaders[];
+  final: http2.IncomingHttpHeaders;
+  body: string;
+  /** `performance.now()` when the request was sent, each interim response and the final headers arrived. */
+  at: { sent: number; interim: number[]; response: number };
+}
+
+/** An HTTP/2 GET that records every interim (1xx) response and the final one, in order, with arrival times. */
+export function h2Exchange(session: http2.ClientHttp2Session, path: string): Promise<H2Exchange> {
+  return new Promise((resolve, reject) => {
+    const events: string[] = [];
+    const interim: http2.IncomingHttpHeaders[] = [];
+    const at: H2Exchange['at'] = { sent: performance.now(), interim: [], response: 0 };
+    let final: http2.IncomingHttpHeaders = {};
+    let body = '';
+    const request = session.request({ ':path': path });
+    request.on('headers', (headers) => {
+      at.interim.push(performance.now());
+      events.push(String(headers[':status']));
+      interim.push(headers);
+    });
+    request.on('response', (headers) => {
+      at.response = performance.now();
+      events.push(String(headers[':status']));
+      final = headers;
+    });
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => (body += chunk));
+    request.on('end', () => resolve({ events, interim, final, body, at }));
+    request.on('error', reject);
+  });
+}

@@ -9,7 +9,7 @@ export const ROOT = process.cwd();
 
 /** Where Nest and Fastify come from: NEST_DIR's node_modules (`.ci/run` tests Nest 11 so) or the project's. */
 const NEST_MODULES = process.env.NEST_DIR ? resolve(ROOT, process.env.NEST_DIR, 'node_modules') : join(ROOT, 'node_modules');
-const FROM_NEST_DIR = /^(@nestjs\/(common|core|platform-fastify)|fastify)$/;
+const FROM_NEST_DIR = /^(@nestjs\/(common|core|platform-fastify|platform-express)|fastify)$/;
 
 export interface PackedPackage {
   /** The .tgz that `npm publish` would upload. */

@@ -1,6 +1,6 @@
 import { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
-import { PUSHED_REQUEST } from './push.constants';
+import { PUSHED_REQUEST } from '../push.constants';
 
 /** Fastify's own entry point for a request: router, hooks, handler. */
 export type FastifyRouting = (request: Http2ServerRequest, response: Http2ServerResponse) => void;

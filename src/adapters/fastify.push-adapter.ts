@@ -1,0 +1,98 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { isPushedRequest } from '../is-pushed-request';
+import { hintsBeforeHandler } from '../learned-hints/learned-hints.routes';
+import { writeEarlyHints } from '../preload-fallback';
+import { PUSH_CONTEXT } from '../push.constants';
+import { PushContext } from '../push-context';
+import { pushContextStorage } from '../push-context.storage';
+import type { PushAdapter, PushAdapterParts } from './push-adapter';
+import { PushedRequestDispatcher, type FastifyRouting } from './pushed-request.dispatcher';
+
+/**
+ * `@nestjs/platform-fastify`: pushes and hints. Fastify hooks enter each request's context (only when
+ * PushService is used: they cost every request), send learned hints once the request is routed, and
+ * complete the final headers (onSend, only when a feature needs it); pushed requests go through Fastify's
+ * router.
+ */
+export class FastifyPushAdapter implements PushAdapter {
+  readonly name = 'Fastify';
+  readonly seesRouteBeforeGuards = true;
+  readonly contextOf = fastifyContextOf as (request: object, reply: object) => PushContext;
+  readonly dispatcher: PushedRequestDispatcher;
+
+  constructor(
+    private readonly fastify: FastifyInstance,
+    private readonly parts: PushAdapterParts,
+  ) {
+    // Fastify's types name the HTTP/1 classes; at run time `routing` takes any Node request/response pair.
+    this.dispatcher = new PushedRequestDispatcher(fastify.routing.bind(fastify) as unknown as FastifyRouting);
+  }
+
+  /** Whether `instance` (the adapter's `getInstance()`) is a Fastify instance this adapter can use. */
+  static fits(instance: unknown): instance is FastifyInstance {
+    const fastify = instance as Partial<FastifyInstance> | undefined;
+    return typeof fastify?.addHook === 'function' && typeof fastify.routing === 'function';
+  }
+
+  install(enterContexts: boolean): void {
+    const { fastify } = this;
+    const { fallback, linkPusher, digestCookie, learnedHints } = this.parts;
+    fastify.decorateRequest(PUSH_CONTEXT as unknown as string, undefined);
+    if (enterContexts) {
+      fastify.addHook('onRequest', enterContext);
+      // Body parsing resumes in the connection's async context: enter the request's context again.
+      fastify.addHook('preHandler', reenterContext);
+    }
+    if (learnedHints.enabled) this.sendLearnedHints();
+    // Only when a feature needs it: routes that push nothing should not pay for a hook.
+    if (fallback.addsLinkHeader || linkPusher.enabled || digestCookie.enabled || learnedHints.enabled) {
+      fastify.addHook('onSend', (request, reply, payload, done) => {
+        if (linkPusher.enabled && reply.hasHeader('link')) linkPusher.pushLinked(fastifyContextOf(request, reply), reply.getHeader('link'));
+        const context = PushContext.peek(request);
+        // Before the fallback adds its links: the application's own Link header is read as it set it.
+        if (learnedHints.enabled && (context || reply.hasHeader('link'))) {
+          learnedHints.learn(request, { status: reply.statusCode, cacheControl: reply.getHeader('cache-control'), link: reply.getHeader('link') }, context);
+        }
+        if (context) {
+          const link = fallback.linkHeader(context, reply.getHeader('link'));
+          if (link !== undefined) reply.header('link', link);
+          const cookie = digestCookie.cookie(context);
+          if (cookie !== undefined) reply.header('set-cookie', cookie); // Fastify adds it to any other set-cookie
+        }
+        done(null, payload);
+      });
+    }
+  }
+
+  /**
+   * Learned hints go out once the request is routed, as the last preHandler hook registered by then:
+   * from here on a route without guards (marked in its route config) runs only its handler, so the 103
+   * is sent at once; on any other route it waits for the last guard (learned-hints.routes.ts).
+   */
+  private sendLearnedHints(): void {
+    const { learnedHints, appGlobalGuards } = this.parts;
+    this.fastify.addHook('preHandler', (request, reply, done) => {
+      const links = learnedHints.lookup(request);
+      if (links && !isPushedRequest(request)) {
+        const context = fastifyContextOf(request, reply);
+        if (!appGlobalGuards && hintsBeforeHandler(request.routeOptions.config)) writeEarlyHints(context, links);
+        else context.pendingHints = links;
+      }
+      done();
+    });
+  }
+}
+
+function fastifyContextOf(request: FastifyRequest, reply: FastifyReply): PushContext {
+  return PushContext.of(request, reply, request.raw, reply.raw);
+}
+
+function enterContext(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  pushContextStorage.run(fastifyContextOf(request, reply), done);
+}
+
+function reenterContext(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  const context = fastifyContextOf(request, reply);
+  if (pushContextStorage.getStore() !== context) pushContextStorage.run(context, done);
+  else done();
+}

@@ -1,0 +1,46 @@
+import type { LearnedHints } from '../learned-hints/learned-hints';
+import type { LinkHeaderPusher } from '../link-header.pusher';
+import type { PreloadFallback } from '../preload-fallback';
+import type { PushContext } from '../push-context';
+import type { DigestCookie } from '../push-digest.cookie';
+import type { PushedRequestDispatcher } from './pushed-request.dispatcher';
+
+/**
+ * Where the module meets the HTTP adapter: the only code that differs between Fastify and Express.
+ * Validation, the issuer, hints and links, learned hints, events, counters and PushService are shared;
+ * they see a request only through its PushContext (whose 103 goes out through Node's `writeEarlyHints`,
+ * the same call under both adapters).
+ */
+export interface PushAdapter {
+  /** For logs: `Fastify`, `Express`. */
+  readonly name: string;
+  /**
+   * Whether a hook of the adapter knows the matched route before Nest's guards run (Fastify: the route's
+   * config in preHandler), so that an unguarded route's learned hints can go out from it. Without (Express),
+   * a guard on every GET route sends them.
+   */
+  readonly seesRouteBeforeGuards: boolean;
+  /**
+   * At start-up: with `enterContexts`, enter each request's PushContext in AsyncLocalStorage before its
+   * guards run (PushService finds the request there); look up learned hints; and complete each final
+   * response's headers (preload links, digest cookie, learning) just before they are written.
+   */
+  install(enterContexts: boolean): void;
+  /** The PushContext of a request being handled, created on first use. Called without `this`. */
+  readonly contextOf: (request: object, reply: object) => PushContext;
+  /** Serves promised streams through the adapter's router; undefined where it cannot push (hints mode). */
+  readonly dispatcher: PushedRequestDispatcher | undefined;
+}
+
+/** The shared parts an adapter calls from its hooks. */
+export interface PushAdapterParts {
+  readonly fallback: PreloadFallback;
+  readonly linkPusher: LinkHeaderPusher;
+  readonly digestCookie: DigestCookie;
+  readonly learnedHints: LearnedHints;
+  /**
+   * Guards given to `app.useGlobalGuards()` exist: they guard every route but were not there when the
+   * routes were prepared, so no learned hint may go out before the guards anywhere.
+   */
+  readonly appGlobalGuards: boolean;
+}
