@@ -10,6 +10,7 @@ import {
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as http2 from 'node:http2';
@@ -88,12 +89,16 @@ class NoopInterceptor implements NestInterceptor {
  * PushModule, add one of the things the module used to register for every request, to see what each costs
  * on its own: `interceptor` a no-op global interceptor; `als` two Fastify hooks (onRequest enters an
  * AsyncLocalStorage, preHandler enters it again); `hooks` the same hooks without AsyncLocalStorage.
+ * `express`: the same app on Express (HTTP/1.1, where the module only hints); with `requestContext`, the
+ * module enters every request's AsyncLocalStorage context as when something injects PushService.
  */
 export interface NestAppOptions {
   shape: Shape;
+  express?: boolean;
   push?: boolean;
   /** With `push`: `learnedHints: true` too. */
   learnedHints?: boolean;
+  requestContext?: boolean;
   tls?: Tls;
   interceptor?: boolean;
   als?: boolean;
@@ -115,7 +120,13 @@ function appModule(options: NestAppOptions): DynamicModule {
   return {
     module: BenchAppModule,
     imports: options.push
-      ? [PushModule.forRoot({ ...PUSH_OPTIONS, ...(options.learnedHints ? { learnedHints: true } : {}) } as Parameters<typeof PushModule.forRoot>[0])]
+      ? [
+          PushModule.forRoot({
+            ...PUSH_OPTIONS,
+            ...(options.learnedHints ? { learnedHints: true } : {}),
+            ...(options.requestContext ? { requestContext: true } : {}),
+          } as Parameters<typeof PushModule.forRoot>[0]),
+        ]
       : [],
     controllers: [pageController(options.shape, !!options.push), AssetController, PlainController],
     providers: options.interceptor ? [{ provide: APP_INTERCEPTOR, useClass: NoopInterceptor }] : [],
@@ -153,7 +164,21 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** The Express app: HTTP/1.1 (over TLS with `tls`), the static shapes through express.static. */
+async function startExpressApp(options: NestAppOptions): Promise<RunningServer> {
+  const app = await NestFactory.create<NestExpressApplication>(appModule(options), new ExpressAdapter(), {
+    logger: false,
+    abortOnError: false,
+    ...(options.tls ? { httpsOptions: options.tls } : {}),
+  });
+  if (options.shape !== 'nest') app.useStaticAssets(staticRoot(), { prefix: STATIC_PREFIX });
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return { port, close: () => app.close() };
+}
+
 export async function startNestApp(options: NestAppOptions): Promise<RunningServer> {
+  if (options.express) return startExpressApp(options);
   const adapter = options.tls
     ? new FastifyAdapter({ http2: true, https: { ...options.tls, allowHTTP1: true } })
     : new FastifyAdapter({ http2: true });

@@ -27,11 +27,12 @@ interface H2loadResult {
   serverUsPerReq: number;
 }
 
-/** One timed h2load run (`-D seconds`); the server's CPU is read around it. */
+/** One timed h2load run (`-D seconds`; HTTP/1.1 for an Express server); the server's CPU is read around it. */
 async function h2load(bin: string, server: Server, seconds: number, path = PLAIN_PATH): Promise<H2loadResult> {
   const before = await cpuMs(server);
+  const h1 = server.spec.app === 'nest' && server.spec.express ? ['--h1'] : [];
   const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(bin, ['-D', String(seconds), '-c', '8', '-m', '10', `${server.url}${path}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, [...h1, '-D', String(seconds), '-c', '8', '-m', '10', `${server.url}${path}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     child.stdout.on('data', (chunk) => (text += chunk));
     child.stderr.on('data', (chunk) => (text += chunk));
@@ -54,13 +55,52 @@ async function h2load(bin: string, server: Server, seconds: number, path = PLAIN
   return { reqPerSec: Number(rate[1]), serverUsPerReq: (serverMs * 1000) / served };
 }
 
+interface App {
+  server: Server;
+  label: string;
+}
+
+/** Warm-up, then `settings.rounds` rounds over `apps`, the order rotated each round. */
+async function alternate(bin: string, apps: App[], settings: OverheadSettings): Promise<Map<Server, H2loadResult[]>> {
+  for (const { server } of apps) await h2load(bin, server, settings.warmupSeconds); // warm-up
+  const runs = new Map<Server, H2loadResult[]>(apps.map(({ server }) => [server, []]));
+  for (let round = 0; round < settings.rounds; round++) {
+    const order = apps.map((_, i) => apps[(i + round) % apps.length]);
+    for (const { server } of order) runs.get(server)!.push(await h2load(bin, server, settings.seconds));
+    log(`   round ${round + 1}/${settings.rounds}: ${apps.map(({ server }) => fmt(runs.get(server)!.at(-1)!.reqPerSec)).join(', ')} req/s`);
+  }
+  return runs;
+}
+
+/** One row per app: its runs, medians, and how it compares with the first app (the one without the module). */
+function overheadTable(apps: App[], runs: Map<Server, H2loadResult[]>): { table: string; vs(app: number): { req: string; cpu: string } } {
+  const [without] = apps.map((a) => a.server);
+  const reqMed = (server: Server) => median(runs.get(server)!.map((r) => r.reqPerSec));
+  const cpuMed = (server: Server) => median(runs.get(server)!.map((r) => r.serverUsPerReq));
+  const rows = apps.map(({ server, label }) => [
+    label,
+    runs.get(server)!.map((r) => fmt(r.reqPerSec)).join(', '),
+    fmt(reqMed(server)),
+    server === without ? '' : pct((reqMed(server) / reqMed(without) - 1) * 100),
+    cpuMed(server).toFixed(1),
+    server === without ? '' : pct((cpuMed(server) / cpuMed(without) - 1) * 100),
+  ]);
+  return {
+    table: table(['app', 'req/s per run', 'median req/s', 'vs. without', 'server CPU/req (µs)', 'vs. without'], rows),
+    vs: (app) => ({
+      req: pct((reqMed(apps[app].server) / reqMed(without) - 1) * 100),
+      cpu: pct((cpuMed(apps[app].server) / cpuMed(without) - 1) * 100),
+    }),
+  };
+}
+
 export async function overheadSection(settings: OverheadSettings): Promise<string> {
   const bin = findH2load();
   if (!bin) return '### 2. Overhead on routes that push nothing\n\nSkipped: `h2load` not found (Debian package `nghttp2-client`).';
   log('2. overhead on a route without @Push (h2load)');
   const version = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim();
   const shape: Shape = 'mixed';
-  const apps: { server: Server; label: string }[] = [];
+  const apps: App[] = [];
   const add = async (label: string, spec: Parameters<typeof startServer>[0]) => apps.push({ server: await startServer(spec), label });
   try {
     await add('without PushModule', { app: 'nest', shape });
@@ -70,24 +110,7 @@ export async function overheadSection(settings: OverheadSettings): Promise<strin
     await add('diagnostic: without PushModule + the same two hooks entering an AsyncLocalStorage', { app: 'nest', shape, als: true });
     await add('diagnostic: without PushModule + a no-op global interceptor (APP_INTERCEPTOR)', { app: 'nest', shape, interceptor: true });
     await add('diagnostic: without PushModule + both (AsyncLocalStorage hooks and no-op global interceptor)', { app: 'nest', shape, als: true, interceptor: true });
-    for (const { server } of apps) await h2load(bin, server, settings.warmupSeconds); // warm-up
-    const runs = new Map<Server, H2loadResult[]>(apps.map(({ server }) => [server, []]));
-    for (let round = 0; round < settings.rounds; round++) {
-      const order = apps.map((_, i) => apps[(i + round) % apps.length]);
-      for (const { server } of order) runs.get(server)!.push(await h2load(bin, server, settings.seconds));
-      log(`   round ${round + 1}/${settings.rounds}: ${apps.map(({ server }) => fmt(runs.get(server)!.at(-1)!.reqPerSec)).join(', ')} req/s`);
-    }
-    const [without, withModule, withLearned] = apps.map((a) => a.server);
-    const reqMed = (server: Server) => median(runs.get(server)!.map((r) => r.reqPerSec));
-    const cpuMed = (server: Server) => median(runs.get(server)!.map((r) => r.serverUsPerReq));
-    const rows = apps.map(({ server, label }) => [
-      label,
-      runs.get(server)!.map((r) => fmt(r.reqPerSec)).join(', '),
-      fmt(reqMed(server)),
-      server === without ? '' : pct((reqMed(server) / reqMed(without) - 1) * 100),
-      cpuMed(server).toFixed(1),
-      server === without ? '' : pct((cpuMed(server) / cpuMed(without) - 1) * 100),
-    ]);
+    const fastify = overheadTable(apps, await alternate(bin, apps, settings));
     return [
       `### 2. Overhead on routes that push nothing — Node ${settings.nodeVersion}`,
       '',
@@ -97,14 +120,43 @@ export async function overheadSection(settings: OverheadSettings): Promise<strin
         `after a ${settings.warmupSeconds} s warm-up run each. Server CPU per request = the server's CPU time around the run / the ` +
         '2xx responses h2load received in it (req/s is h2load\'s, over its timed window).',
       '',
-      table(['app', 'req/s per run', 'median req/s', 'vs. without', 'server CPU/req (µs)', 'vs. without'], rows),
+      fastify.table,
       '',
-      `With PushModule: **${pct((reqMed(withModule) / reqMed(without) - 1) * 100)} req/s**, ` +
-        `${pct((cpuMed(withModule) / cpuMed(without) - 1) * 100)} server CPU per request on a route that pushes nothing (target: no more than 3 % slower). ` +
-        `With \`learnedHints\` (a hook looks every GET up, and finds nothing for this route): ` +
-        `**${pct((reqMed(withLearned) / reqMed(without) - 1) * 100)} req/s**, ${pct((cpuMed(withLearned) / cpuMed(without) - 1) * 100)} server CPU per request.`,
+      `With PushModule: **${fastify.vs(1).req} req/s**, ${fastify.vs(1).cpu} server CPU per request on a route that pushes nothing (target: no more than 3 % slower). ` +
+        `With \`learnedHints\` (a hook looks every GET up, and finds nothing for this route): **${fastify.vs(2).req} req/s**, ${fastify.vs(2).cpu} server CPU per request.`,
+      '',
+      await expressOverhead(bin, version, settings),
       '',
       await routeCosts(bin, settings),
+    ].join('\n');
+  } finally {
+    await Promise.all(apps.map(({ server }) => stopServer(server)));
+  }
+}
+
+/** 2c: the same on Express (HTTP/1.1, hints mode), with its own baseline. */
+async function expressOverhead(bin: string, version: string, settings: OverheadSettings): Promise<string> {
+  log('   on Express (h2load --h1)');
+  const shape: Shape = 'mixed';
+  const apps: App[] = [];
+  const add = async (label: string, spec: Parameters<typeof startServer>[0]) => apps.push({ server: await startServer(spec), label });
+  try {
+    await add('Express, without PushModule', { app: 'nest', express: true, shape });
+    await add('Express, with `PushModule.forRoot({ diarySize: 0 })` (and `@Push` on the page)', { app: 'nest', express: true, shape, push: true });
+    await add('diagnostic: Express, with the module and `requestContext: true` (its AsyncLocalStorage middleware on every request)', {
+      app: 'nest', express: true, shape, push: true, requestContext: true,
+    });
+    const express = overheadTable(apps, await alternate(bin, apps, settings));
+    return [
+      '#### 2c. The same on Express',
+      '',
+      `\`h2load --h1 -D ${settings.seconds} -c 8 -m 10 http://127.0.0.1:PORT${PLAIN_PATH}\` (${version}, HTTP/1.1) against the same app on ` +
+        '`@nestjs/platform-express`, where the module runs in hints mode, with and without PushModule; alternated as above.',
+      '',
+      express.table,
+      '',
+      `On Express, with PushModule: **${express.vs(1).req} req/s**, ${express.vs(1).cpu} server CPU per request on a route that pushes nothing; ` +
+        `with its request-context middleware: ${express.vs(2).req} req/s, ${express.vs(2).cpu} server CPU per request.`,
     ].join('\n');
   } finally {
     await Promise.all(apps.map(({ server }) => stopServer(server)));

@@ -100,7 +100,7 @@ function expectedSeconds(): number {
   const o = settings.overhead;
   return 5 +
     (part(1) ? SHAPES_RUN.length * TRANSPORTS_RUN.length * group : 0) +
-    (part(2) && findH2load() ? 10 + 7 * (o.warmupSeconds + o.rounds * o.seconds + 0.5) + SHAPES_RUN.length * (3 + 4 * (1 + o.routeSeconds + 0.5)) : 0) +
+    (part(2) && findH2load() ? 10 + (7 + 3) * (o.warmupSeconds + o.rounds * o.seconds + 0.5) + SHAPES_RUN.length * (3 + 4 * (1 + o.routeSeconds + 0.5)) : 0) +
     (part(3) ? 10 + 12 * settings.latency.samples * 0.1 : 0) +
     (part(4) ? 35 : 0) +
     (part(5) ? 3 * (8 + settings.profile.durationMs / 1000) : 0);
