@@ -120,6 +120,14 @@ describe.each(HTTP1_ORIGINS)('HTTP/1.1 clients on $adapter get the fallback', ({
       ]);
     }));
 
+  it('a POST with a JSON body: push() after the body was parsed still finds its request', () =>
+    withServer(start({}, false), async (server) => {
+      const page = await http1Exchange(`${server.url}/post-push`, {}, { n: 1 });
+      expect(page.status).toBe(201);
+      expect(JSON.parse(page.body)).toEqual({ issued: false, body: { n: 1 } });
+      expect(page.headers.link).toBe('</static/style.css>; rel=preload; as=style');
+    }));
+
   it('a Link the page sets itself comes first; a resource it already links is not linked twice', () =>
     withServer(start({}, false), async (server) => {
       const page = await http1Exchange(`${server.url}/own-link`);

@@ -15,17 +15,20 @@ export interface Http1Exchange {
 }
 
 /**
- * One HTTP/1.1 GET with `node:http` or `node:https` (by the URL; certificates are not verified),
- * recording every interim response (the `'information'` event) and the final one, in order. A fresh
- * connection each time (no agent), so nothing is shared between requests.
+ * One HTTP/1.1 request (a GET, or a POST of `body` as JSON) with `node:http` or `node:https` (by the URL;
+ * certificates are not verified), recording every interim response (the `'information'` event) and the
+ * final one, in order. A fresh connection each time (no agent), so nothing is shared between requests.
  */
-export function http1Exchange(url: string, headers: http.OutgoingHttpHeaders = {}): Promise<Http1Exchange> {
+export function http1Exchange(url: string, headers: http.OutgoingHttpHeaders = {}, body?: unknown): Promise<Http1Exchange> {
   const client = url.startsWith('https:') ? https : http;
   return new Promise((resolve, reject) => {
     const statuses: number[] = [];
     const interim: http.IncomingHttpHeaders[] = [];
     const at: Http1Exchange['at'] = { interim: [], response: 0, end: 0 };
-    const request = client.get(url, { headers, agent: false, rejectUnauthorized: false }, (response) => {
+    const json = body === undefined ? undefined : JSON.stringify(body);
+    const method = json === undefined ? 'GET' : 'POST';
+    const allHeaders = json === undefined ? headers : { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) };
+    const request = client.request(url, { method, headers: allHeaders, agent: false, rejectUnauthorized: false }, (response) => {
       at.response = performance.now();
       statuses.push(response.statusCode ?? 0);
       let body = '';
@@ -43,5 +46,6 @@ export function http1Exchange(url: string, headers: http.OutgoingHttpHeaders = {
       interim.push(info.headers);
     });
     request.on('error', reject);
+    request.end(json);
   });
 }
