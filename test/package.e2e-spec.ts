@@ -1,7 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { promisify, stripVTControlCharacters } from 'node:util';
 import { createAppFolder, packPackage, ROOT, tsc, userEnv, type PackedPackage } from './support/packed-package';
 
 const run = promisify(execFile);
@@ -22,8 +22,9 @@ describe('the published package', () => {
   });
 
   it('publint reports nothing, not even a suggestion', async () => {
-    const { stdout } = await run(bin('publint'), ['run', pack.tarball, '--strict'], { env: userEnv() });
-    expect(stdout.trim().split('\n').slice(-1)[0]).toBe('All good!');
+    // NO_COLOR: a CI runner that sets FORCE_COLOR would otherwise get the verdict wrapped in ANSI codes.
+    const { stdout } = await run(bin('publint'), ['run', pack.tarball, '--strict'], { env: userEnv({ NO_COLOR: '1' }) });
+    expect(stripVTControlCharacters(stdout).trim().split('\n').slice(-1)[0]).toBe('All good!');
   });
 
   it('are-the-types-wrong finds no problem for node10, node16 (CommonJS and ESM) and bundler', async () => {
