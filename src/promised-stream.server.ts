@@ -1,14 +1,14 @@
-import { constants as h2, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { constants as h2, type Http2ServerResponse, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { PushConnection } from './push-connections';
 import type { PushContext } from './push-context';
 import type { PushMonitor } from './push.monitor';
-import type { PushedRequestDispatcher, PushedResponse } from './adapters/pushed-request.dispatcher';
+import { bodyBytes, type PushedRequestDispatcher } from './adapters/pushed-request.dispatcher';
 
 /** One push, from its PUSH_PROMISE to the close of its stream. */
 export class PromisedPush {
   /** The promised stream, once Node handed it over. */
   stream: ServerHttp2Stream | undefined = undefined;
-  response: PushedResponse | undefined = undefined;
+  response: Http2ServerResponse | undefined = undefined;
   /** True once its end (completed, cancelled or failed) was reported. */
   settled = false;
 
@@ -76,7 +76,7 @@ export class PromisedStreamServer {
     if (response?.writableEnded && stream.rstCode === h2.NGHTTP2_NO_ERROR) {
       push.connection.allowance.ended(false);
       const status = Number(stream.sentHeaders?.[':status'] ?? response.statusCode);
-      this.monitor.completed(push.url, status, response.bytesSent, push.started);
+      this.monitor.completed(push.url, status, bodyBytes(stream), push.started);
     } else {
       push.connection.allowance.ended(true);
       push.connection.forget(push.key);

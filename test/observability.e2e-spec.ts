@@ -42,6 +42,18 @@ describe('push events and counters', () => {
       expect(stats.bytes).toBe(page.pushes.reduce((sum, p) => sum + Buffer.byteLength(p.body), 0));
     }));
 
+  it('completed body bytes: counted when streamed without content-length, none for HEAD, the body with a trailer or from a file', () =>
+    withServer({}, async (server) => {
+      const client = await connect(server.url);
+      const page = await fetchWithPushes(client, '/push-bodies');
+      client.close();
+      const completed = await eventsSettled((e) => e.type === 'completed', 4);
+      const bytes = Object.fromEntries(completed.map((e) => [e.path, (e as { bytes: number }).bytes]));
+      expect(bytes).toEqual({ '/asset/streamed': 24, '/asset/trailer': 21, '/echo': 0, '/static/style.css': 22 });
+      expect(Object.fromEntries(page.pushes.map((p) => [p.request[':path'], Buffer.byteLength(p.body)]))).toEqual(bytes);
+      expect(server.app.get(PushService).stats().bytes).toBe(24 + 21 + 22);
+    }));
+
   it('a push the client resets is counted as cancelled with its code', () =>
     withServer({}, async (server) => {
       const client = await connect(server.url);

@@ -2,6 +2,7 @@ import type { ClientHttp2Session } from 'node:http2';
 import { PushService } from '../src';
 import { caught, configureTestApp, pushTestModule, trace } from './fixtures/push-test.app';
 import { connect, fetchWithPushes, pushedPaths } from './support/h2-client';
+import { nghttp, parseFrames } from './support/nghttp';
 import { startApp, type StartedApp } from './support/start-app';
 
 let server: StartedApp;
@@ -62,6 +63,22 @@ describe('@Push on a handler and its controller', () => {
     expect(page.pushes[0].status).toBe(418);
     expect(json(page.pushes[0].body)).toEqual({ filtered: 'teapot' });
     expect(trace).toContain('filter /asset/fails pushed');
+  });
+});
+
+describe('how a pushed response ends on the wire', () => {
+  it('a Nest handler body ends on its one DATA frame (END_STREAM), no empty DATA frame, no RST_STREAM', async () => {
+    const frames = parseFrames(await nghttp(['-nv', `${server.url}/page`]));
+    const promise = frames.find((f) => f.type === 'PUSH_PROMISE' && f.headers[':path'] === '/asset/data?v=decorated')!;
+    const own = frames.filter((f) => f.streamId === promise.promisedStreamId && f.direction === 'recv');
+    expect(own.map((f) => [f.type, f.flags & 0x1, f.length > 0])).toEqual([['HEADERS', 0, true], ['DATA', 1, true]]);
+    expect(frames.filter((f) => f.type === 'RST_STREAM')).toEqual([]);
+  });
+
+  it('a pushed response with a trailer still sends it after the body', async () => {
+    const page = await fetchWithPushes(client, '/push-bodies');
+    const withTrailer = page.pushes.find((p) => p.request[':path'] === '/asset/trailer')!;
+    expect(withTrailer).toMatchObject({ status: 200, body: 'body before a trailer', trailers: { 'x-checksum': 'abc123' } });
   });
 });
 

@@ -1,18 +1,44 @@
 import { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream, ServerStreamResponseOptions } from 'node:http2';
 import { PUSHED_REQUEST } from '../push.constants';
 
 /** Fastify's own entry point for a request: router, hooks, handler. */
 export type FastifyRouting = (request: Http2ServerRequest, response: Http2ServerResponse) => void;
 
-/** Counts the body bytes written, for the push's `completed` event. Fastify writes through write/end. */
-export class PushedResponse extends Http2ServerResponse {
-  bytesSent = 0;
+/** Body bytes written so far, kept only on a pushed stream whose response has no `content-length`. */
+const BODY_BYTES = Symbol('nestjs-http2-push:body-bytes');
 
-  override write(chunk: string | Uint8Array, ...rest: unknown[]): boolean {
-    this.bytesSent += typeof chunk === 'string' ? Buffer.byteLength(chunk, typeof rest[0] === 'string' ? (rest[0] as BufferEncoding) : 'utf8') : chunk.byteLength;
-    return (super.write as (...args: unknown[]) => boolean)(chunk, ...rest);
+type PushedStream = ServerHttp2Stream & { [BODY_BYTES]?: number };
+
+/**
+ * `respond` of a pushed stream (an own property: the response object stays Node's own class, as for client
+ * requests). Node's compatibility layer always asks to wait for trailers, so after the body nghttp2 calls
+ * back into JavaScript, which ends the stream with an extra empty DATA frame; a pushed response that
+ * declares no `trailer` ends on its last DATA frame instead. A response without `content-length` has its
+ * body bytes counted for the `completed` event.
+ */
+function respondPushed(this: PushedStream, headers: OutgoingHttpHeaders, options?: ServerStreamResponseOptions): void {
+  if (options?.waitForTrailers && headers.trailer === undefined) options.waitForTrailers = false;
+  if (headers['content-length'] === undefined) {
+    this[BODY_BYTES] = 0;
+    this.write = countingWrite;
   }
+  (Object.getPrototypeOf(this) as ServerHttp2Stream).respond.call(this, headers, options);
+}
+
+function countingWrite(this: PushedStream, chunk: string | Uint8Array, encoding?: unknown, callback?: unknown): boolean {
+  this[BODY_BYTES]! += typeof chunk === 'string' ? Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : chunk.byteLength;
+  return (Object.getPrototypeOf(this).write as (...args: unknown[]) => boolean).call(this, chunk, encoding, callback);
+}
+
+/** Body bytes a pushed stream sent, once its response ended: its `content-length`, or the count. */
+export function bodyBytes(stream: ServerHttp2Stream): number {
+  const counted = (stream as PushedStream)[BODY_BYTES];
+  if (counted !== undefined) return counted;
+  const status = Number(stream.sentHeaders[':status']);
+  // A HEAD push was promised with END_STREAM (Node's `headRequest`, set by pushStream): no body.
+  const head = (stream as ServerHttp2Stream & { headRequest?: boolean }).headRequest === true;
+  return head || status === 204 || status === 304 ? 0 : Number(stream.sentHeaders['content-length']);
 }
 
 /**
@@ -25,16 +51,17 @@ export class PushedRequestDispatcher {
   constructor(private readonly routing: FastifyRouting) {}
 
   /** `headers` are the promised request's headers, as `pushStream()` hands them back. */
-  dispatch(stream: ServerHttp2Stream, headers: OutgoingHttpHeaders): PushedResponse {
+  dispatch(stream: ServerHttp2Stream, headers: OutgoingHttpHeaders): Http2ServerResponse {
     const rawHeaders: string[] = [];
-    for (const name of Object.keys(headers)) {
+    for (const name in headers) {
       const value = headers[name];
       if (Array.isArray(value)) for (const item of value) rawHeaders.push(name, item);
       else if (value !== undefined) rawHeaders.push(name, String(value));
     }
+    (stream as PushedStream).respond = respondPushed;
     const request = new Http2ServerRequest(stream, headers as IncomingHttpHeaders, {}, rawHeaders);
     (request as Http2ServerRequest & { [PUSHED_REQUEST]: boolean })[PUSHED_REQUEST] = true;
-    const response = new PushedResponse(stream);
+    const response = new Http2ServerResponse(stream);
     this.routing(request, response);
     return response;
   }

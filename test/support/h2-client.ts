@@ -6,6 +6,7 @@ export interface PushedResponse {
   status?: number;
   headers?: http2.IncomingHttpHeaders;
   body: string;
+  trailers?: http2.IncomingHttpHeaders;
 }
 
 export interface PageResponse {
@@ -48,6 +49,7 @@ export function fetchWithPushes(
         pushed.headers = responseHeaders;
       });
       stream.on('data', (chunk: string) => (pushed.body += chunk));
+      stream.on('trailers', (trailers) => (pushed.trailers = trailers));
       pending.push(new Promise((done) => stream.on('close', done)));
       stream.on('error', () => undefined);
     };

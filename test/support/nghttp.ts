@@ -5,6 +5,9 @@ export interface NghttpFrame {
   direction: 'send' | 'recv';
   type: string;
   streamId: number;
+  /** Payload length and flags (0x1 END_STREAM on DATA and HEADERS). */
+  length: number;
+  flags: number;
   headers: Record<string, string>;
   /** PUSH_PROMISE only. */
   promisedStreamId?: number;
@@ -29,7 +32,7 @@ export function nghttp(args: string[]): Promise<string> {
   });
 }
 
-const FRAME = /^\[\s*[\d.]+\] (send|recv) (\w+) frame <[^>]*stream_id=(\d+)>/;
+const FRAME = /^\[\s*[\d.]+\] (send|recv) (\w+) frame <length=(\d+), flags=0x([0-9a-f]+), stream_id=(\d+)>/;
 /** nghttp prints a received header block as lines before its frame line; never-indexed ones as "sensitive". */
 const RECV_HEADER = /^\[\s*[\d.]+\] recv \(stream_id=\d+(?:, sensitive)?\) (:?[^:\s]+): (.*)$/;
 /** ...and a sent header block, like frame details, as indented lines after it. */
@@ -47,7 +50,10 @@ export function parseFrames(output: string): NghttpFrame[] {
       received[match[1]] = match[2];
     } else if ((match = FRAME.exec(line))) {
       const direction = match[1] as 'send' | 'recv';
-      current = { direction, type: match[2], streamId: Number(match[3]), headers: direction === 'recv' ? received : {} };
+      current = {
+        direction, type: match[2], streamId: Number(match[5]), length: Number(match[3]), flags: parseInt(match[4], 16),
+        headers: direction === 'recv' ? received : {},
+      };
       received = {};
       frames.push(current);
     } else if (current && (match = PROMISED.exec(line))) {
