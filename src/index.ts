@@ -4,7 +4,7 @@ export { Push } from './push.decorator';
 export { PushService } from './push.service';
 export { PushMonitor } from './push.monitor';
 export type { PushEvent, PushRefusal, PushStats } from './push-event.interface';
-export { PushInterceptor } from './push.interceptor';
+export { PushGuard } from './push.guard';
 export { isPushedRequest } from './is-pushed-request';
 export { pushSummary, type PushSummary } from './push-summary';
 export { PushError, PushValidationError, PushAfterResponseError, PushOutsideRequestError } from './push.errors';

@@ -17,9 +17,19 @@ export class PreloadFallback {
     return this.options.fallback.linkHeader || this.options.fallback.nopush;
   }
 
-  /** Sends this response's one 103 with every hint so far, unless disabled, already sent or too late. */
+  /**
+   * Sends this response's one 103 with every hint so far, unless disabled, already sent or too late; with
+   * the learned hints that wait for the last guard (the PushGuard is one of the last guards too).
+   */
   sendEarlyHints(context: PushContext): void {
-    if (this.options.fallback.earlyHints && context.hintLinks) writeEarlyHints(context, context.hintLinks);
+    const hints = this.options.fallback.earlyHints ? context.hintLinks : undefined;
+    const learned = context.pendingHints;
+    if (learned) {
+      context.pendingHints = undefined;
+      writeEarlyHints(context, hints ? [...learned, ...hints.filter((link) => !learned.includes(link))] : learned);
+    } else if (hints) {
+      writeEarlyHints(context, hints);
+    }
   }
 
   /** For pushes asked while the handler runs: the hints of one tick go out together, in one 103. */

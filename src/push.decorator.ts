@@ -1,13 +1,12 @@
-import { UseInterceptors } from '@nestjs/common';
-import { INTERCEPTORS_METADATA } from '@nestjs/common/constants';
+import { GUARDS_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { PUSH_RESOURCES_METADATA } from './push.constants';
-import { PushInterceptor } from './push.interceptor';
+import { PushGuard } from './push.guard';
 import type { NormalizedPush, PushResource } from './push-resource.interface';
 import { normalizeResource } from './push-validation';
 
 /**
  * Declares resources to push with every response of a handler, or of every handler of a controller, and
- * attaches the PushInterceptor that promises them there.
+ * attaches the PushGuard that promises them there, as the route's last guard.
  * Stackable; class resources come before handler resources, each in source order. Resources are checked
  * here, when the class is defined: a bad one fails at start-up with a PushError, not on a request.
  *
@@ -20,10 +19,28 @@ export function Push(...resources: (string | PushResource)[]): ClassDecorator & 
     const existing: NormalizedPush[] = Reflect.getMetadata(PUSH_RESOURCES_METADATA, holder) ?? [];
     // Decorators apply bottom-up: put this one's resources first to keep source order.
     Reflect.defineMetadata(PUSH_RESOURCES_METADATA, [...declared, ...existing], holder);
-    // The interceptor goes only where resources are declared, once per class or handler.
-    const interceptors: unknown[] = Reflect.getMetadata(INTERCEPTORS_METADATA, holder) ?? [];
-    if (!interceptors.includes(PushInterceptor)) {
-      (UseInterceptors(PushInterceptor) as (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => void)(target, _key, descriptor);
-    }
+    // Decorators written above this one apply after it, a @UseGuards() among them would come after the
+    // PushGuard: place it once the class is fully decorated, which is long before Nest reads the metadata.
+    queueMicrotask(() => {
+      for (const handler of descriptor ? [descriptor.value as object] : routeHandlers(target as { prototype: object })) guardLast(handler);
+    });
   };
+}
+
+/** Puts the PushGuard at the end of a handler's own guards, which Nest runs after global and class guards. */
+function guardLast(handler: object): void {
+  const guards: unknown[] = Reflect.getMetadata(GUARDS_METADATA, handler) ?? [];
+  if (guards.at(-1) !== PushGuard) Reflect.defineMetadata(GUARDS_METADATA, [...guards.filter((guard) => guard !== PushGuard), PushGuard], handler);
+}
+
+/** The route handlers of a controller class: its methods and inherited ones that carry a route path. */
+function routeHandlers(controller: { prototype: object }): object[] {
+  const handlers = new Set<object>();
+  for (let proto = controller.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const value = Object.getOwnPropertyDescriptor(proto, name)?.value;
+      if (typeof value === 'function' && name !== 'constructor' && Reflect.getMetadata(PATH_METADATA, value) !== undefined) handlers.add(value);
+    }
+  }
+  return [...handlers];
 }

@@ -28,7 +28,7 @@ import { LearnedHints } from './learned-hints/learned-hints';
     LearnedHints,
     PushAdapterSetup,
   ],
-  // PushIssuer and PreloadFallback are exported for the PushInterceptor that @Push() attaches in other modules.
+  // PushIssuer and PreloadFallback are exported for the PushGuard that @Push() attaches in other modules.
   exports: [PushService, PushMonitor, PushIssuer, PreloadFallback],
 })
 export class PushModule extends ConfigurablePushModule implements NestModule {

@@ -255,6 +255,21 @@ describe('security', () => {
     expect(allowed.pushes.map((p) => [p.status, p.body])).toEqual([[200, '{"secret":42}']]);
   });
 
+  it.each(['/guarded/above', '/guarded/below', '/guarded/class'])(
+    'a page its guard denies pushes and hints nothing, wherever @Push() is written (%s)',
+    async (path) => {
+      const denied = await fetchWithPushes(client, path);
+      expect([denied.status, denied.pushes, denied.events]).toEqual([403, [], ['response']]);
+      const noPush = await connect(server.url, { enablePush: false });
+      const hinted = await fetchWithPushes(noPush, path);
+      noPush.close();
+      expect([hinted.status, hinted.events]).toEqual([403, ['response']]);
+      const allowed = await fetchWithPushes(client, path, { authorization: 'Bearer secret' });
+      expect(allowed.status).toBe(200);
+      expect(pushedPaths(allowed).sort()).toEqual(path === '/guarded/class' ? ['/static/app.js'] : ['/static/app.js', '/static/style.css']);
+    },
+  );
+
   it('isPushedRequest cannot be spoofed: no header or query a client sends makes its request look pushed', async () => {
     const spoofing = {
       'x-pushed': '1', 'x-push': 'true', pushed: 'true', 'x-http2-push': '1', 'x-nestjs-http2-push': 'pushed-request',

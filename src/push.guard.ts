@@ -1,6 +1,5 @@
-import { Injectable, Optional, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { Injectable, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Observable } from 'rxjs';
 import { PUSH_RESOURCES_METADATA } from './push.constants';
 import type { NormalizedPush } from './push-resource.interface';
 import { PushIssuer } from './push.issuer';
@@ -9,14 +8,16 @@ import { PreloadFallback } from './preload-fallback';
 const NOTHING: readonly NormalizedPush[] = Object.freeze([]);
 
 /**
- * Attached by `@Push()` to the routes that declare resources (not global: other routes pay nothing).
- * Promises the `@Push()` resources of a handler before the handler runs: they are known up front, and the
- * client must learn of a push before it parses the reference to it. Resources that cannot be pushed go out
- * as one 103 Early Hints, also before the handler. Guards have run by then, so a page the client may not
- * see pushes nothing.
+ * Attached by `@Push()` as the last guard of the routes that declare resources (not global: other routes
+ * pay nothing). Promises the `@Push()` resources once every other guard let the request through, before
+ * interceptors and the handler run: they are known up front, and the client must learn of a push before it
+ * parses the reference to it. Resources that cannot be pushed go out as one 103 Early Hints, also before
+ * the handler. A guard that denies the page runs first, so a page the client may not see pushes nothing.
+ * It never denies anything itself. (A guard, not an interceptor: Nest wraps a route with interceptors in
+ * several observables per request, which cost a pushed page more than the pushes themselves.)
  */
 @Injectable()
-export class PushInterceptor implements NestInterceptor {
+export class PushGuard implements CanActivate {
   /** Resources per controller class and handler, read once through Reflector. */
   private readonly declared = new WeakMap<object, Map<object, readonly NormalizedPush[]>>();
 
@@ -27,18 +28,19 @@ export class PushInterceptor implements NestInterceptor {
     @Optional() private readonly fallback?: PreloadFallback,
   ) {}
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (!this.issuer?.active || context.getType() !== 'http') return next.handle();
+  canActivate(context: ExecutionContext): true {
+    if (!this.issuer?.active || context.getType() !== 'http') return true;
     const resources = this.resourcesOf(context);
+    if (resources.length === 0) return true;
     const http = context.switchToHttp();
     const pushContext = this.issuer.contextOf(http.getRequest<object>(), http.getResponse<object>());
-    // @Push() on both the controller and the handler attaches this interceptor twice: issue once.
-    if (resources.length > 0 && !pushContext.declaredIssued) {
+    // @Push() on both the controller and the handler: issue once.
+    if (!pushContext.declaredIssued) {
       pushContext.declaredIssued = true;
       for (const resource of resources) this.issuer.issue(pushContext, resource);
       this.fallback?.sendEarlyHints(pushContext);
     }
-    return next.handle();
+    return true;
   }
 
   private resourcesOf(context: ExecutionContext): readonly NormalizedPush[] {
