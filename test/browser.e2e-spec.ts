@@ -280,7 +280,7 @@ describe('headless Chromium, which refuses push, gets the preload fallback', () 
         ...rows,
       ].join('\n'),
     );
-  }, 50_000);
+  }, 150_000);
 });
 
 function median(values: number[]): number {
