@@ -2,7 +2,14 @@
 // Jest runs in ESM mode here (Nest 12 is ESM-only), so the test runner's Node needs the same flag as `npm test`.
 // The slowest suites are left out: they start browsers, child processes or other servers (whose code no
 // mutant reaches), and their running time would dominate.
-const SLOW_SUITES = ['browser', 'soak', 'cluster', 'h2o-edge', 'package', 'quick-start'].map((name) => `/test/${name}\\.e2e-spec\\.ts$`);
+const SLOW_SUITES = ['browser', 'soak', 'cluster', 'h2o-edge', 'haproxy-edge', 'package', 'quick-start'].map((name) => `/test/${name}\\.e2e-spec\\.ts$`);
+// MUTATION_SUITES=unit runs only the unit suites (*.spec.ts, pure logic, seconds): a first pass that is cheap
+// even for static mutants (code run when a module or an app starts, which Stryker runs against every test).
+// Its survivors are then run against every suite: `--mutate 'src/FILE.ts:LINE'` (README, 'Mutation testing').
+const UNIT_ONLY = process.env.MUTATION_SUITES === 'unit';
+// The property suite's generated calls per property (12,000 in `npm test`): a mutant no test kills runs it in
+// full, and 1,000 still reach every edge the suite checks for. The test runners inherit this environment.
+process.env.PUSH_PROPERTY_RUNS ??= '1000';
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -12,7 +19,9 @@ export default {
     projectType: 'custom',
     configFile: 'jest.config.js',
     config: {
-      testPathIgnorePatterns: ['/node_modules/', ...SLOW_SUITES],
+      testPathIgnorePatterns: ['/node_modules/', ...SLOW_SUITES, ...(UNIT_ONLY ? ['\\.e2e-spec\\.ts$'] : [])],
+      // A path, not <rootDir>: Stryker's jest-runner resolves the environment itself, from the sandbox.
+      testEnvironment: './test/support/mutation.environment.cjs',
       testSequencer: '<rootDir>/test/support/mutation.sequencer.cjs',
       runner: '<rootDir>/test/support/mutation.runner.cjs',
       // A mutant that makes a test wait for what never comes fails it sooner (it is killed all the same).
@@ -27,19 +36,31 @@ export default {
   // Only src/ is instrumented: the fixtures' static .js files must be served as they are.
   disableTypeChecks: 'src/**/*.ts',
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
-  mutate: ['src/**/*.ts', '!src/index.ts', '!src/**/*.interface.ts'],
+  // By default the security-relevant files (README, 'Mutation testing'); `npm run mutation -- --mutate
+  // 'src/**/*.ts,!src/index.ts,!src/**/*.interface.ts'` measures the whole of src/ (several hours here).
+  mutate: [
+    'src/push.issuer.ts',
+    'src/push-validation.ts',
+    'src/push-connections.ts',
+    'src/push-allowance.ts',
+    'src/preload-*.ts',
+    'src/push-digest*.ts',
+    'src/link-header.pusher.ts',
+  ],
   ignorePatterns: ['dist*', 'reports', 'coverage', 'bench', 'soak', '.sample-cert', '.mutation-test-names.json'],
   incremental: true,
-  incrementalFile: 'reports/mutation/stryker-incremental.json',
+  incrementalFile: `reports/mutation/stryker-incremental${UNIT_ONLY ? '-unit' : ''}.json`,
   reporters: ['clear-text', 'progress', 'html', 'json'],
-  htmlReporter: { fileName: 'reports/mutation/index.html' },
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
-  concurrency: 2,
+  htmlReporter: { fileName: `reports/mutation/${UNIT_ONLY ? 'unit' : 'index'}.html` },
+  jsonReporter: { fileName: `reports/mutation/mutation${UNIT_ONLY ? '-unit' : ''}.json` },
+  // One test runner: the machine has 2 cores, and Stryker's TypeScript checker and the servers the tests start
+  // take the rest. More runners on 2 cores turn slow mutants into timeouts.
+  concurrency: 1,
   dryRunTimeoutMinutes: 20,
   // Jest's testTimeout fails a test that waits for what a mutant stopped; Stryker's timeout only has to catch
   // endless loops. It must stay well above a full run of a mutant's suites on a loaded machine: a mutant no
   // test kills runs all of them, and one cut off there would count as detected ('Timeout').
-  timeoutMS: 120000,
+  timeoutMS: 180000,
   timeoutFactor: 3,
   thresholds: { high: 90, low: 80, break: null },
   tempDirName: '.stryker-tmp',

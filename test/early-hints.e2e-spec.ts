@@ -6,7 +6,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { PushModuleOptions } from '../src';
+import { PushService, type PushModuleOptions } from '../src';
 import { configureExpressTestApp, configureTestApp, pushTestModule } from './fixtures/push-test.app';
 import { connect, fetchWithPushes, h2Exchange } from './support/h2-client';
 import { http1Exchange } from './support/http1-client';
@@ -146,11 +146,14 @@ describe.each(HTTP1_ORIGINS)('HTTP/1.1 clients on $adapter get the fallback', ({
       expect(admitted.interim[0].link).toBe('</static/app.js>; rel=preload; as=script');
     }));
 
-  it('fallback: false sends neither hints nor links', () =>
+  it('fallback: false sends neither hints nor links, and counts none', () =>
     withServer(start({ fallback: false }, false), async (server) => {
       const page = await http1Exchange(`${server.url}/page`);
       expect(page.statuses).toEqual([200]);
       expect(page.headers.link).toBeUndefined();
+      const stats = server.app.get(PushService).stats();
+      expect(stats.refused.http1).toBe(3);
+      expect(stats.hinted).toBe(0);
     }));
 
   it('earlyHints: false keeps the Link header; linkHeader: false keeps the 103', async () => {
@@ -273,13 +276,16 @@ describe('HTTP/2 clients that refuse push (Fastify)', () => {
       }
     }));
 
-  it('fallback: false sends neither hints nor links', () =>
+  it('fallback: false sends neither hints nor links, and counts none', () =>
     withH2Server({ fallback: false }, false, async (server) => {
       const session = await connect(server.url, { enablePush: false });
       try {
         const page = await h2Exchange(session, '/page');
         expect(page.events).toEqual(['200']);
         expect(page.final.link).toBeUndefined();
+        const stats = server.app.get(PushService).stats();
+        expect(stats.refused.disabled).toBe(3);
+        expect(stats.hinted).toBe(0);
       } finally {
         session.close();
       }

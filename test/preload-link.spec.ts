@@ -15,9 +15,47 @@ describe('preload links', () => {
     expect(inferPreloadAs(path, accept)).toBe(as);
   });
 
+  it.each([
+    ['mjs', 'script'],
+    ['woff', 'font'],
+    ['ttf', 'font'],
+    ['otf', 'font'],
+    ['png', 'image'],
+    ['jpg', 'image'],
+    ['jpeg', 'image'],
+    ['gif', 'image'],
+    ['avif', 'image'],
+    ['svg', 'image'],
+    ['ico', 'image'],
+    ['json', 'fetch'],
+    ['vtt', 'track'],
+  ])('infers as from the extension .%s: %s', (extension, as) => {
+    expect(inferPreloadAs(`/static/file.${extension}`, undefined)).toBe(as);
+  });
+
+  it.each([
+    ['application/javascript', 'script'],
+    ['text/ecmascript', 'script'],
+    ['font/woff2', 'font'],
+    // jQuery's getJSON: JSON first, so not a script although text/javascript is named.
+    ['application/json, text/javascript, */*; q=0.01', 'fetch'],
+    ['*/*', 'style'], // says nothing: the extension decides
+  ])('infers as from accept %s (path /x.css): %s', (accept, as) => {
+    expect(inferPreloadAs('/x.css', accept)).toBe(as);
+  });
+
+  it('takes the last extension only; a given as wins', () => {
+    expect(inferPreloadAs('/app.css.map', undefined)).toBe('fetch');
+    expect(inferPreloadAs('/x.css', undefined, 'image')).toBe('image');
+  });
+
   it('adds crossorigin for fonts and fetches, and takes explicit attributes', () => {
     expect(preloadLink('/f.woff2', 'font', 'font/woff2')).toBe('</f.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin');
+    expect(preloadLink('/d', 'fetch')).toBe('</d>; rel=preload; as=fetch; crossorigin');
+    expect(preloadLink('/a.css', 'style')).toBe('</a.css>; rel=preload; as=style');
+    expect(preloadLink('/a.css', 'style', undefined, 'anonymous')).toBe('</a.css>; rel=preload; as=style; crossorigin');
     expect(preloadLink('/a.css', 'style', undefined, 'use-credentials')).toBe('</a.css>; rel=preload; as=style; crossorigin=use-credentials');
+    expect(preloadLink('/f.woff2', 'font', undefined, 'use-credentials')).toBe('</f.woff2>; rel=preload; as=font; crossorigin=use-credentials');
   });
 });
 

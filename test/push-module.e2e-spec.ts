@@ -73,6 +73,19 @@ describe('PushModule', () => {
       await server.close();
     }
   });
+  it('in an application context without HTTP (a script, a unit test), push() does nothing and returns false', async () => {
+    @Module({ imports: [PushModule.forRoot()] })
+    class RootModule {}
+    const context = await NestFactory.createApplicationContext(RootModule, { logger: false });
+    try {
+      const pushes = context.get(PushService);
+      expect(pushes.push('/a.css')).toBe(false);
+      expect(pushes.canPush()).toBe(false);
+      expect(pushes.stats()).toMatchObject({ promised: 0, hinted: 0 });
+    } finally {
+      await context.close();
+    }
+  });
 });
 
 describe('requestContext (AsyncLocalStorage only when needed)', () => {

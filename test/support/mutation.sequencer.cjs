@@ -2,8 +2,8 @@
 // name (testNamePattern), but Jest would still load every suite, and loading one (Nest, Fastify, the app) costs
 // more than most of its tests. So the names of every suite's tests, recorded in Stryker's first, unfiltered
 // run, leave out the suites with no test to run. Then the suite that failed last goes first (neighbouring
-// mutants tend to be killed by the same suite), then the quickest ones: mutation.runner.cjs stops at the first
-// failure.
+// mutants tend to be killed by the same suite) unless it is the slowest by far, then the quickest ones:
+// mutation.runner.cjs stops at the first failure.
 const fs = require('node:fs');
 const path = require('node:path');
 const Sequencer = require('@jest/test-sequencer').default;
@@ -23,8 +23,12 @@ class MutationSequencer extends Sequencer {
     const names = this.pattern && tests.length > 0 ? readNames(namesFile(tests[0])) : undefined;
     const wanted = names ? tests.filter((test) => !names[test.path] || names[test.path].some((name) => this.pattern.test(name))) : [...tests];
     for (const test of wanted) test.duration = this.time(test);
+    // The suite that failed last goes first unless it is slower than all the others together (the property
+    // suite: seconds of generated input that other suites' quick failures would save).
+    const others = (test) => wanted.reduce((sum, other) => sum + (other === test ? 0 : (other.duration ?? 0)), 0);
+    const first = new Set(wanted.filter((test) => this.hasFailed(test) && (test.duration ?? 0) <= others(test)));
     return wanted.sort((a, b) => {
-      const failed = Number(this.hasFailed(b)) - Number(this.hasFailed(a));
+      const failed = Number(first.has(b)) - Number(first.has(a));
       if (failed !== 0) return failed;
       if (a.duration != null && b.duration != null) return a.duration - b.duration;
       if ((a.duration == null) !== (b.duration == null)) return a.duration == null ? 1 : -1;
