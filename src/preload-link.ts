@@ -53,14 +53,6 @@ export function preloadParams(as: PreloadAs, type?: string, crossorigin?: true |
 }
 
 /**
- * A `Link` value that preloads `url` (already validated: no `>`, CR, LF or other character that could end
- * the link or the header).
- */
-export function preloadLink(url: string, as: PreloadAs, type?: string, crossorigin?: true | 'anonymous' | 'use-credentials'): string {
-  return `<${url}>${preloadParams(as, type, crossorigin)}`;
-}
-
-/**
  * The hint for a resource on another origin (`https://cdn.example:8443`): a preconnect to that origin
  * (anonymous, `crossorigin`, when the resource is fetched with CORS: browsers keep those connections
  * apart), plus a full-URL preload when the origin is https. Chromium preloads any http(s) URL from a 103,

@@ -1,4 +1,4 @@
-import { crossOriginHint, inferPreloadAs, preloadLink } from '../src/preload-link';
+import { crossOriginHint, inferPreloadAs, preloadParams } from '../src/preload-link';
 import { preloadTargets } from '../src/preload-link-parser';
 
 describe('preload links', () => {
@@ -50,12 +50,13 @@ describe('preload links', () => {
   });
 
   it('adds crossorigin for fonts and fetches, and takes explicit attributes', () => {
-    expect(preloadLink('/f.woff2', 'font', 'font/woff2')).toBe('</f.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin');
-    expect(preloadLink('/d', 'fetch')).toBe('</d>; rel=preload; as=fetch; crossorigin');
-    expect(preloadLink('/a.css', 'style')).toBe('</a.css>; rel=preload; as=style');
-    expect(preloadLink('/a.css', 'style', undefined, 'anonymous')).toBe('</a.css>; rel=preload; as=style; crossorigin');
-    expect(preloadLink('/a.css', 'style', undefined, 'use-credentials')).toBe('</a.css>; rel=preload; as=style; crossorigin=use-credentials');
-    expect(preloadLink('/f.woff2', 'font', undefined, 'use-credentials')).toBe('</f.woff2>; rel=preload; as=font; crossorigin=use-credentials');
+    expect(preloadParams('font', 'font/woff2')).toBe('; rel=preload; as=font; type="font/woff2"; crossorigin');
+    expect(preloadParams('fetch')).toBe('; rel=preload; as=fetch; crossorigin');
+    expect(preloadParams('style')).toBe('; rel=preload; as=style');
+    expect(preloadParams('style', undefined, 'anonymous')).toBe('; rel=preload; as=style; crossorigin');
+    expect(preloadParams('style', undefined, 'use-credentials')).toBe('; rel=preload; as=style; crossorigin=use-credentials');
+    expect(preloadParams('font', undefined, 'use-credentials')).toBe('; rel=preload; as=font; crossorigin=use-credentials');
+    expect(preloadParams('font', undefined, 'anonymous')).toBe('; rel=preload; as=font; crossorigin');
   });
 });
 
