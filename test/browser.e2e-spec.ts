@@ -6,7 +6,7 @@
  * each request. Then the page load time with the fallback on and off, printed as a table.
  *
  * Needs Debian's Chromium at /usr/bin/chromium (`apt-get install -y chromium`); without it this file
- * fails, it does not skip. Each visit launches it with a fresh profile (so no cache, no connection).
+ * fails, it does not skip. One browser, each visit in a fresh browser context (so no cache, no connection).
  *
  * The browser reaches the server through a loopback proxy adding a 40 ms round trip. On bare loopback,
  * Chromium (150) drops a 103 that arrives before its HTTP/2 transaction has finished "sending" the
@@ -19,19 +19,15 @@
  * with a real round trip. The load-time table counts how often it happened on loopback.
  */
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { X509Certificate, createHash } from 'node:crypto';
 import type { AddressInfo, Server as NetServer } from 'node:net';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { createSampleApp } from '../sample/main';
 import { PushService, type PushModuleOptions, type PushStats } from '../src';
 import { startDelayProxy } from '../bench/delay-proxy';
+import type { Browser } from 'playwright-core';
+import { chromiumArgs, launchChromium, visitInContext } from './support/chromium';
+import { median } from './support/page-visit';
 import { testCertificate } from './support/tls';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** Think time of the page handler: the window early hints are for. */
 const PAGE_DELAY_MS = 300;
 const ASSETS = ['/static/style.css', '/static/app.js'];
@@ -80,59 +76,11 @@ async function startSample(tls: { key: string; cert: string }, push?: PushModule
   return { app, url: `${url}/`, proxiedUrl: `https://127.0.0.1:${(proxy.address() as AddressInfo).port}/`, proxy, trace };
 }
 
-/** What the page reports about itself (Navigation Timing and Resource Timing). */
-interface PageTiming {
-  firstInterimResponseStart: number;
-  responseEnd: number;
-  loadEventEnd: number;
-  resources: { path: string; initiatorType: string }[];
-  status: string | null;
-}
-
-/** Runs in the page: no DOM types here, so the entries are described by hand. */
-function readPageTiming(): PageTiming {
-  type Navigation = { firstInterimResponseStart: number; responseEnd: number; loadEventEnd: number };
-  // Node's typings know no 'navigation' entry type; the browser's Performance API does.
-  const entries = (type: string) => (performance as unknown as { getEntriesByType(type: string): unknown[] }).getEntriesByType(type);
-  const [navigation] = entries('navigation') as Navigation[];
-  const resources = entries('resource') as { name: string; initiatorType: string }[];
-  const doc = (globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } | null } }).document;
-  return {
-    firstInterimResponseStart: navigation.firstInterimResponseStart,
-    responseEnd: navigation.responseEnd,
-    loadEventEnd: navigation.loadEventEnd,
-    resources: resources.map((r) => ({ path: new URL(r.name).pathname, initiatorType: r.initiatorType })),
-    status: doc.getElementById('status')?.textContent ?? null,
-  };
-}
-
 describe('headless Chromium, which refuses push, gets the preload fallback', () => {
-  let launchArgs: string[];
+  let browser: Browser | undefined;
   let hinted: Server;
   let plain: Server;
   let browserVersion = '?';
-  /** Browsers still open: a visit closes its own, afterAll any that a timed-out test left behind. */
-  const open = new Set<BrowserContext>();
-
-  /** One page load in a freshly launched browser with a fresh profile: nothing cached, no connection. */
-  async function visit(url: string) {
-    const profile = await mkdtemp(join(tmpdir(), 'nestjs-http2-push-chromium-'));
-    try {
-      const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: launchArgs, timeout: 15_000 });
-      open.add(context);
-      try {
-        browserVersion = context.browser()?.version() ?? browserVersion;
-        const page = context.pages()[0] ?? (await context.newPage());
-        const response = await page.goto(url, { waitUntil: 'load', timeout: 10_000 });
-        return { status: response?.status(), link: (await response?.allHeaders())?.link, timing: await page.evaluate(readPageTiming) };
-      } finally {
-        open.delete(context);
-        await context.close();
-      }
-    } finally {
-      await rm(profile, { recursive: true, force: true });
-    }
-  }
 
   const statsOf = (server: Server): PushStats => server.app.get(PushService).stats();
 
@@ -141,7 +89,8 @@ describe('headless Chromium, which refuses push, gets the preload fallback', () 
     const before = statsOf(server);
     server.trace.requests = [];
     server.trace.pageHandledAt = undefined;
-    const result = await visit(url);
+    const result = await visitInContext(browser!, url);
+    browserVersion = result.browser;
     const after = statsOf(server);
     const { requests, pageHandledAt } = server.trace;
     const pageArrivedAt = requests.find((r) => r.url === '/')?.at;
@@ -149,8 +98,6 @@ describe('headless Chromium, which refuses push, gets the preload fallback', () 
     const arrived = (path: string) => (requests.find((r) => r.url === path)?.at ?? NaN) - pageArrivedAt;
     return {
       ...result,
-      /** initiatorType of each asset's resource entry, by path. */
-      initiators: Object.fromEntries(result.timing.resources.map((r) => [r.path, r.initiatorType])),
       /** Server clock, ms after `GET /` arrived: when the handler had finished, when each asset was asked for. */
       handledAfter: pageHandledAt - pageArrivedAt,
       assetsAt: Object.fromEntries(ASSETS.map((path) => [path, arrived(path)])),
@@ -175,32 +122,16 @@ describe('headless Chromium, which refuses push, gets the preload fallback', () 
   }
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`No Chromium at ${CHROMIUM}: this test needs Debian's Chromium (apt-get install -y chromium). It fails rather than skips.`);
-    }
     const tls = await testCertificate();
-    // Trust exactly the test certificate: Chromium accepts a server whose certificate's public key
-    // (SubjectPublicKeyInfo) has this SHA-256. The switch is honoured only with --user-data-dir set, which
-    // launchPersistentContext passes. Without it (or with another hash) the page fails with
+    // Trust exactly the test certificate (by its public key): without it the page fails with
     // ERR_CERT_AUTHORITY_INVALID, so no blanket --ignore-certificate-errors is needed.
-    const spki = new X509Certificate(tls.cert).publicKey.export({ type: 'spki', format: 'der' });
-    launchArgs = [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-      `--ignore-certificate-errors-spki-list=${createHash('sha256').update(spki).digest('base64')}`,
-    ];
+    browser = await launchChromium(chromiumArgs(tls.cert));
     hinted = await startSample(tls);
     plain = await startSample(tls, { fallback: false });
-  }, 20_000);
+  }, 60_000);
 
   afterAll(async () => {
-    await Promise.all([...open].map((context) => context.close().catch(() => undefined)));
+    await browser?.close();
     for (const server of [hinted, plain]) {
       await new Promise((resolve) => (server ? server.proxy.close(resolve) : resolve(undefined)));
       await server?.app.close();
@@ -235,7 +166,7 @@ describe('headless Chromium, which refuses push, gets the preload fallback', () 
     expect(page.timing.status).toMatch(/^app\.js ran/);
   }, 30_000);
 
-  it(`page load time, fallback on vs off: ${RUNS} fresh-browser visits each, alternating, through the proxy and on bare loopback`, async () => {
+  it(`page load time, fallback on vs off: ${RUNS} fresh-context visits each, alternating, through the proxy and on bare loopback`, async () => {
     const links = [
       { name: `+${2 * ONE_WAY_DELAY_MS} ms RTT`, url: (server: Server) => server.proxiedUrl, loopback: false },
       { name: 'loopback', url: (server: Server) => server.url, loopback: true },
@@ -274,7 +205,7 @@ describe('headless Chromium, which refuses push, gets the preload fallback', () 
     }
     console.log(
       [
-        `Chromium ${browserVersion}, page handler think time ${PAGE_DELAY_MS} ms, fresh profile per visit. Times in ms.`,
+        `${browserVersion}, page handler think time ${PAGE_DELAY_MS} ms, a fresh browser context per visit. Times in ms.`,
         '| link | early hints | load (loadEventEnd) per visit | median | load - responseEnd (median) | server: style.css asked, after GET / (median) | server: handler done (median) | visits that used the hints |',
         '|---|---|---|---|---|---|---|---|',
         ...rows,
@@ -282,9 +213,3 @@ describe('headless Chromium, which refuses push, gets the preload fallback', () 
     );
   }, 150_000);
 });
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}

@@ -189,7 +189,7 @@ describe.each(['express', 'fastify'] as const)('the sample on %s behind HAProxy'
     const after = stats();
     expect(after.hinted - before.hinted).toBe(2);
     console.log(
-      `Chromium ${visit.version} through ${version.split(' - ')[0]}, ${adapter} origin: style.css asked ` +
+      `${visit.browser} through ${version.split(' - ')[0]}, ${adapter} origin: style.css asked ` +
         `${((trace.requests.find((r) => r.url === ASSETS[0])?.at ?? NaN) - arrivedAt).toFixed(0)} ms after GET / arrived, handler done at ${(handledAt - arrivedAt).toFixed(0)} ms`,
     );
   }, 30_000);

@@ -3,16 +3,17 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { initiatorsOf, readPageTiming, type PageVisit } from './page-visit';
 
 /** Debian's Chromium (`apt-get install -y chromium`). */
 export const CHROMIUM = '/usr/bin/chromium';
 
 /**
  * Headless launch switches that trust exactly `cert`: Chromium accepts a server whose certificate's public
- * key (SubjectPublicKeyInfo) has this SHA-256, honoured only with --user-data-dir set (which
- * launchPersistentContext passes). No blanket --ignore-certificate-errors. Throws when Chromium is missing:
- * a browser test fails, it does not skip.
+ * key (SubjectPublicKeyInfo) has this SHA-256, honoured only with --user-data-dir set (which Playwright
+ * always passes). No blanket --ignore-certificate-errors. Throws when Chromium is missing: a browser test
+ * fails, it does not skip.
  */
 export function chromiumArgs(cert: string): string[] {
   if (!existsSync(CHROMIUM)) {
@@ -32,62 +33,42 @@ export function chromiumArgs(cert: string): string[] {
   ];
 }
 
-/** What a page reports about itself (Navigation Timing and Resource Timing). */
-export interface PageTiming {
-  firstInterimResponseStart: number;
-  responseEnd: number;
-  loadEventEnd: number;
-  resources: { path: string; initiatorType: string }[];
-  status: string | null;
-}
-
-/** Runs in the page: no DOM types here, so the entries are described by hand. */
-function readPageTiming(): PageTiming {
-  type Navigation = { firstInterimResponseStart: number; responseEnd: number; loadEventEnd: number };
-  // Node's typings know no 'navigation' entry type; the browser's Performance API does.
-  const entries = (type: string) => (performance as unknown as { getEntriesByType(type: string): unknown[] }).getEntriesByType(type);
-  const [navigation] = entries('navigation') as Navigation[];
-  const resources = entries('resource') as { name: string; initiatorType: string }[];
-  const doc = (globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } | null } }).document;
-  return {
-    firstInterimResponseStart: navigation.firstInterimResponseStart,
-    responseEnd: navigation.responseEnd,
-    loadEventEnd: navigation.loadEventEnd,
-    resources: resources.map((r) => ({ path: new URL(r.name).pathname, initiatorType: r.initiatorType })),
-    status: doc.getElementById('status')?.textContent ?? null,
-  };
-}
-
-export interface ChromiumVisit {
-  version: string;
-  status: number | undefined;
-  /** The final response's `Link` header. */
-  link: string | undefined;
-  timing: PageTiming;
-  /** initiatorType of each resource the page loaded, by path (`early-hints` for those the 103 preloaded). */
-  initiators: Record<string, string>;
+async function load(context: BrowserContext, url: string, version: string): Promise<PageVisit> {
+  const page = context.pages()[0] ?? (await context.newPage());
+  const response = await page.goto(url, { waitUntil: 'load', timeout: 10_000 });
+  const timing = await page.evaluate(readPageTiming);
+  return { browser: `Chromium ${version}`, status: response?.status(), link: (await response?.allHeaders())?.link, timing, initiators: initiatorsOf(timing) };
 }
 
 /** One page load in a freshly launched Chromium with a fresh profile: nothing cached, no connection. */
-export async function visitWithChromium(url: string, args: string[]): Promise<ChromiumVisit> {
+export async function visitWithChromium(url: string, args: string[]): Promise<PageVisit> {
   const profile = await mkdtemp(join(tmpdir(), 'nestjs-http2-push-chromium-'));
   try {
     const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args, timeout: 15_000 });
     try {
-      const page = context.pages()[0] ?? (await context.newPage());
-      const response = await page.goto(url, { waitUntil: 'load', timeout: 10_000 });
-      const timing = await page.evaluate(readPageTiming);
-      return {
-        version: context.browser()?.version() ?? '?',
-        status: response?.status(),
-        link: (await response?.allHeaders())?.link,
-        timing,
-        initiators: Object.fromEntries(timing.resources.map((r) => [r.path, r.initiatorType])),
-      };
+      return await load(context, url, context.browser()?.version() ?? '?');
     } finally {
       await context.close();
     }
   } finally {
     await rm(profile, { recursive: true, force: true });
+  }
+}
+
+/** One Chromium for many visits, each in a context of its own (see visitInContext). */
+export function launchChromium(args: string[]): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args, timeout: 30_000 });
+}
+
+/**
+ * One page load in a new (incognito) context of `browser`: its own in-memory HTTP cache and its own
+ * connections, so nothing carries over from earlier visits; much cheaper than launching a browser.
+ */
+export async function visitInContext(browser: Browser, url: string): Promise<PageVisit> {
+  const context = await browser.newContext();
+  try {
+    return await load(context, url, browser.version());
+  } finally {
+    await context.close();
   }
 }
