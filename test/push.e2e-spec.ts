@@ -1,6 +1,6 @@
 import type { ClientHttp2Session } from 'node:http2';
 import { PushService } from '../src';
-import { caught, configureTestApp, pushTestModule, trace } from './fixtures/push-test.app';
+import { caught, configureTestApp, pushTestModule, trace, UNICODE_BODY } from './fixtures/push-test.app';
 import { connect, fetchWithPushes, pushedPaths } from './support/h2-client';
 import { nghttp, parseFrames } from './support/nghttp';
 import { startApp, type StartedApp } from './support/start-app';
@@ -73,6 +73,13 @@ describe('how a pushed response ends on the wire', () => {
     const own = frames.filter((f) => f.streamId === promise.promisedStreamId && f.direction === 'recv');
     expect(own.map((f) => [f.type, f.flags & 0x1, f.length > 0])).toEqual([['HEADERS', 0, true], ['DATA', 1, true]]);
     expect(frames.filter((f) => f.type === 'RST_STREAM')).toEqual([]);
+  });
+
+  it('a pushed string body of multi-byte characters arrives as the handler wrote it, with its UTF-8 length', async () => {
+    const page = await fetchWithPushes(client, '/push-unicode');
+    const [pushed] = page.pushes;
+    expect(pushed).toMatchObject({ status: 200, body: UNICODE_BODY });
+    expect(Number(pushed.headers?.['content-length'])).toBe(Buffer.byteLength(UNICODE_BODY));
   });
 
   it('a pushed response with a trailer still sends it after the body', async () => {
