@@ -1,7 +1,7 @@
 import type { PreloadAs } from './push-resource.interface';
 
-/** Extension → `as`, for resources that name neither `as` nor an `accept` header. */
-const AS_BY_EXTENSION: Readonly<Record<string, PreloadAs>> = {
+/** Extension → `as`, for resources that name neither `as` nor an `accept` header. A Map: `/x.constructor` is no key. */
+const AS_BY_EXTENSION: ReadonlyMap<string, PreloadAs> = new Map(Object.entries({
   css: 'style',
   js: 'script',
   mjs: 'script',
@@ -19,7 +19,7 @@ const AS_BY_EXTENSION: Readonly<Record<string, PreloadAs>> = {
   ico: 'image',
   json: 'fetch',
   vtt: 'track',
-};
+} satisfies Record<string, PreloadAs>));
 
 function asFromAccept(accept: string): PreloadAs | undefined {
   if (accept.startsWith('text/css')) return 'style';
@@ -36,7 +36,7 @@ export function inferPreloadAs(path: string, accept: string | undefined, given?:
   const fromAccept = accept === undefined ? undefined : asFromAccept(accept);
   if (fromAccept) return fromAccept;
   const extension = /\.([a-z0-9]+)$/i.exec(path)?.[1]?.toLowerCase();
-  return (extension && AS_BY_EXTENSION[extension]) || 'fetch';
+  return (extension && AS_BY_EXTENSION.get(extension)) || 'fetch';
 }
 
 /**

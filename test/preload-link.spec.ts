@@ -1,5 +1,5 @@
 import { crossOriginHint, inferPreloadAs, preloadParams } from '../src/preload-link';
-import { preloadTargets } from '../src/preload-link-parser';
+import { earlyHintLinks, preloadTargets } from '../src/preload-link-parser';
 
 describe('preload links', () => {
   it.each([
@@ -40,12 +40,15 @@ describe('preload links', () => {
     // jQuery's getJSON: JSON first, so not a script although text/javascript is named.
     ['application/json, text/javascript, */*; q=0.01', 'fetch'],
     ['*/*', 'style'], // says nothing: the extension decides
-  ])('infers as from accept %s (path /x.css): %s', (accept, as) => {
+    ['text/css,*/*;q=0.1', 'style'], // Firefox's, for a stylesheet
+  ])('infers as from accept %s (path /x.css, or /x when accept decides): %s', (accept, as) => {
     expect(inferPreloadAs('/x.css', accept)).toBe(as);
+    if (accept !== '*/*') expect(inferPreloadAs('/x', accept)).toBe(as);
   });
 
-  it('takes the last extension only; a given as wins', () => {
+  it('takes the last extension only, never a property every object has; a given as wins', () => {
     expect(inferPreloadAs('/app.css.map', undefined)).toBe('fetch');
+    expect(inferPreloadAs('/x.constructor', undefined)).toBe('fetch');
     expect(inferPreloadAs('/x.css', undefined, 'image')).toBe('image');
   });
 
@@ -85,8 +88,22 @@ describe('preloadTargets (Link headers to push)', () => {
     ).toEqual(['/a.css', '/f?x=1,2']);
   });
 
+  it('reads a single header value, links separated by a comma without a space, a comma in a parameter', () => {
+    expect(preloadTargets('</a.css>; rel=preload; as=style')).toEqual(['/a.css']);
+    expect(preloadTargets('</a.css>; rel=preload,</b.js>; rel=preload')).toEqual(['/a.css', '/b.js']);
+    expect(preloadTargets('</a.css>; title="a, b"; rel=preload, </b.js>; rel=preload, </c.js>; as=script')).toEqual(['/a.css', '/b.js']);
+  });
+
   it('ignores what is not a Link header', () => {
     expect(preloadTargets(undefined)).toEqual([]);
     expect(preloadTargets('garbage, <; rel=')).toEqual([]);
+  });
+});
+
+describe('earlyHintLinks (the forms writeEarlyHints() accepts)', () => {
+  it('keeps a link with no space or a space before a parameter, and a comma inside the URL', () => {
+    expect(earlyHintLinks('</a.css>;rel=preload')).toEqual(['</a.css>;rel=preload']);
+    expect(earlyHintLinks('</a.css> ; rel=preload')).toEqual(['</a.css> ; rel=preload']);
+    expect(earlyHintLinks('</f?x=1,2>; rel=preload, </b.js>; rel=preload')).toEqual(['</f?x=1,2>; rel=preload', '</b.js>; rel=preload']);
   });
 });

@@ -102,6 +102,14 @@ describe('PushAllowance: unwanted', () => {
     expect(allowance.take(0)).toBe('allowed');
   });
 
+  it('a push ending while the connection is unwanted does not restart the count to the next probe', () => {
+    const allowance = new PushAllowance(false, 0);
+    for (let i = 0; i < UNWANTED_WINDOW; i++) allowance.ended(true);
+    expect(takeMany(allowance, 20)).toEqual({ allowed: 0, budget: 0, unwanted: 20 });
+    allowance.ended(true);
+    expect(takeMany(allowance, UNWANTED_PROBE_EVERY - 20)).toEqual({ allowed: 1, budget: 0, unwanted: UNWANTED_PROBE_EVERY - 21 });
+  });
+
   it('an unwanted connection spends no budget; its probes do', () => {
     const allowance = new PushAllowance({ burst: 2, perSecond: 0 }, 0);
     for (let i = 0; i < UNWANTED_WINDOW; i++) allowance.ended(true);
