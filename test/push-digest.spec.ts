@@ -45,5 +45,7 @@ describe('readCookie', () => {
     expect(readCookie(['a=1', 'h2push=q'], 'h2push')).toBe('q');
     expect(readCookie('h2pushx=1; =; ;;', 'h2push')).toBeUndefined();
     expect(readCookie(undefined, 'h2push')).toBeUndefined();
+    // A pair without "=" is no cookie, even if the name is a prefix of it; whitespace around the value goes.
+    expect(readCookie('h2pushx; h2push = xyz ; a=1', 'h2push')).toBe('xyz');
   });
 });
