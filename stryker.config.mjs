@@ -2,7 +2,8 @@
 // Jest runs in ESM mode here (Nest 12 is ESM-only), so the test runner's Node needs the same flag as `npm test`.
 // The slowest suites are left out: they start browsers, child processes or other servers (whose code no
 // mutant reaches), and their running time would dominate.
-const SLOW_SUITES = ['browser', 'soak', 'cluster', 'h2o-edge', 'haproxy-edge', 'package', 'quick-start'].map((name) => `/test/${name}\\.e2e-spec\\.ts$`);
+// Name patterns: every browser suite (browser, learned-hints.browsers, ...) and every edge-proxy suite.
+const SLOW_SUITES = ['[^/]*browsers?', 'soak', 'cluster', '[^/]*-edge', 'package', 'quick-start'].map((name) => `/test/${name}\\.e2e-spec\\.ts$`);
 // MUTATION_SUITES=unit runs only the unit suites (*.spec.ts, pure logic, seconds): a first pass that is cheap
 // even for static mutants (code run when a module or an app starts, which Stryker runs against every test).
 // Its survivors are then run against every suite: `--mutate 'src/FILE.ts:LINE'` (README, 'Mutation testing').
