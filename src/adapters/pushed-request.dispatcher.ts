@@ -19,11 +19,6 @@ type PushedStream = ServerHttp2Stream & { [BODY_BYTES]?: number };
  */
 function respondPushed(this: PushedStream, headers: OutgoingHttpHeaders, options?: ServerStreamResponseOptions): void {
   if (options?.waitForTrailers && headers.trailer === undefined) options.waitForTrailers = false;
-  // Node writes a string chunk through a native buffer sized for the worst case (3 bytes per UTF-16 unit
-  // in UTF-8) and holds it until the DATA frames are sent: a Nest handler's 4 KB string body would keep
-  // about 12 KB per push in flight. As a Buffer it holds its own size. (Http2Stream sets decodeStrings
-  // false; Writable's own flag turns every string written into a Buffer before it reaches the stream.)
-  (this as unknown as { _writableState: { decodeStrings: boolean } })._writableState.decodeStrings = true;
   if (headers['content-length'] === undefined) {
     this[BODY_BYTES] = 0;
     this.write = countingWrite;
