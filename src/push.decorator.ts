@@ -1,8 +1,9 @@
-import { GUARDS_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { GUARDS_METADATA } from '@nestjs/common/constants';
 import { PUSH_RESOURCES_METADATA } from './push.constants';
 import { PushGuard } from './push.guard';
 import type { NormalizedPush, PushResource } from './push-resource.interface';
 import { normalizeResource } from './push-validation';
+import { routeHandlers } from './route-handlers';
 
 /**
  * Declares resources to push with every response of a handler, or of every handler of a controller, and
@@ -22,7 +23,7 @@ export function Push(...resources: (string | PushResource)[]): ClassDecorator & 
     // Decorators written above this one apply after it, a @UseGuards() among them would come after the
     // PushGuard: place it once the class is fully decorated, which is long before Nest reads the metadata.
     queueMicrotask(() => {
-      for (const handler of descriptor ? [descriptor.value as object] : routeHandlers(target as { prototype: object })) guardLast(handler);
+      for (const handler of descriptor ? [descriptor.value as object] : routeHandlers((target as { prototype: object }).prototype)) guardLast(handler);
     });
   };
 }
@@ -31,16 +32,4 @@ export function Push(...resources: (string | PushResource)[]): ClassDecorator & 
 function guardLast(handler: object): void {
   const guards: unknown[] = Reflect.getMetadata(GUARDS_METADATA, handler) ?? [];
   if (guards.at(-1) !== PushGuard) Reflect.defineMetadata(GUARDS_METADATA, [...guards.filter((guard) => guard !== PushGuard), PushGuard], handler);
-}
-
-/** The route handlers of a controller class: its methods and inherited ones that carry a route path. */
-function routeHandlers(controller: { prototype: object }): object[] {
-  const handlers = new Set<object>();
-  for (let proto = controller.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
-    for (const name of Object.getOwnPropertyNames(proto)) {
-      const value = Object.getOwnPropertyDescriptor(proto, name)?.value;
-      if (typeof value === 'function' && name !== 'constructor' && Reflect.getMetadata(PATH_METADATA, value) !== undefined) handlers.add(value);
-    }
-  }
-  return [...handlers];
 }

@@ -1,8 +1,9 @@
 import { RequestMethod, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { GUARDS_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { GUARDS_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
 import { APP_GUARD, type ModulesContainer } from '@nestjs/core';
 import { PushContext } from '../push-context';
 import { writeEarlyHints } from '../preload-fallback';
+import { routeHandlers } from '../route-handlers';
 
 /**
  * Where a route's learned hints may go out. A 103 must never reach a client that the route's guards
@@ -57,7 +58,7 @@ export function prepareRoutesForLearnedHints(modules: ModulesContainer, guardEve
       const controller = wrapper.metatype;
       if (typeof controller !== 'function') continue;
       const controllerGuards: unknown[] = Reflect.getMetadata(GUARDS_METADATA, controller) ?? [];
-      for (const handler of routeHandlers(controller.prototype)) {
+      for (const handler of getRouteHandlers(controller.prototype)) {
         const handlerGuards: unknown[] = Reflect.getMetadata(GUARDS_METADATA, handler) ?? [];
         if (globalGuards || controllerGuards.length > 0 || handlerGuards.length > 0) {
           markRoute(handler, false);
@@ -85,18 +86,11 @@ function markRoute(handler: object, unguarded: boolean): void {
 }
 
 /** The GET (and ALL) route handlers of a controller, its base classes' included. */
-function routeHandlers(prototype: object | null): Set<object> {
-  const handlers = new Set<object>();
-  for (let proto = prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
-    for (const name of Object.getOwnPropertyNames(proto)) {
-      const descriptor = Object.getOwnPropertyDescriptor(proto, name);
-      const handler: unknown = descriptor?.value;
-      if (name === 'constructor' || typeof handler !== 'function' || Reflect.getMetadata(PATH_METADATA, handler) === undefined) continue;
-      const method = Reflect.getMetadata(METHOD_METADATA, handler);
-      if (method === RequestMethod.GET || method === RequestMethod.ALL) handlers.add(handler);
-    }
-  }
-  return handlers;
+function getRouteHandlers(prototype: object): object[] {
+  return [...routeHandlers(prototype)].filter((handler) => {
+    const method = Reflect.getMetadata(METHOD_METADATA, handler);
+    return method === RequestMethod.GET || method === RequestMethod.ALL;
+  });
 }
 
 /** Whether some module provides an `APP_GUARD` (Nest registers each under `APP_GUARD (UUID: …)`). */
