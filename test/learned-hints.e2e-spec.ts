@@ -172,6 +172,31 @@ describe('learned hints', () => {
       }
     });
 
+    it('no 103 for a client that a Fastify preHandler hook rejects (a plugin\'s check, as @fastify/auth does)', async () => {
+      const app = await startApp(learnedHintsModule({ learnedHints: true }), {
+        configure: (nest) => {
+          traceEarlyHints(nest);
+          nest.getHttpAdapter().getInstance().addHook('preHandler', async (request, reply) => {
+            if (request.headers['x-plugin'] !== 'yes') await reply.code(401).send('no');
+          });
+        },
+      });
+      const session = await connect(app.url, { enablePush: false });
+      try {
+        await exchange(session, '/think', { 'x-plugin': 'yes' });
+        expect(learned(app).pages).toBe(1);
+        const rejected = await exchange(session, '/think');
+        expect(rejected.status).toBe(401);
+        expect(rejected.interim).toEqual([]);
+        const allowed = await exchange(session, '/think', { 'x-plugin': 'yes' });
+        expect(allowed.interim.map((i) => i.links)).toEqual([[STYLE, SCRIPT]]);
+        expect(hintWritten(allowed.sentAt)).toBeLessThan(handlerStart('think', allowed.sentAt));
+      } finally {
+        session.close();
+        await app.close();
+      }
+    });
+
     it.each([204, 301, 404, 500])('a %i response is learned only because it is a 2xx', (code) =>
       withApp({}, async (app, session) => {
         await exchange(session, `/status/${code}`);

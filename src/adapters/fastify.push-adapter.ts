@@ -10,9 +10,9 @@ import { PushedRequestDispatcher, type FastifyRouting } from './pushed-request.d
 
 /**
  * `@nestjs/platform-fastify`: pushes and hints. Fastify hooks enter each request's context (only when
- * PushService is used: they cost every request), send learned hints once the request is routed, and
- * complete the final headers (onSend, only when a feature needs it); pushed requests go through Fastify's
- * router.
+ * PushService is used: they cost every request) and complete the final headers (onSend, only when a
+ * feature needs it); Nest's GET routes are wrapped, as Fastify registers them, to send learned hints; pushed
+ * requests go through Fastify's router.
  */
 export class FastifyPushAdapter implements PushAdapter {
   readonly name = 'Fastify';
@@ -65,20 +65,28 @@ export class FastifyPushAdapter implements PushAdapter {
   }
 
   /**
-   * Learned hints go out once the request is routed, as the last preHandler hook registered by then:
-   * from here on a route without guards (marked in its route config) runs only its handler, so the 103
-   * is sent at once; on any other route it waits for the last guard (learned-hints.routes.ts).
+   * Learned hints go out from each Nest GET route's own Fastify handler, wrapped as the route is registered
+   * (`onRoute`): after every Fastify hook, a plugin's `preHandler` checks included, and for one function call
+   * per request, where a `preHandler` hook would add a hook runner to every request (bench part 2). A route
+   * without guards (marked in its route config, learned-hints.routes.ts) sends the 103 at once; any other
+   * leaves the links for its last guard. Routes that are not Nest's (plugins, static files) are left alone.
    */
   private sendLearnedHints(): void {
     const { learnedHints, appGlobalGuards } = this.parts;
-    this.fastify.addHook('preHandler', (request, reply, done) => {
-      const links = learnedHints.lookup(request);
-      if (links && !isPushedRequest(request)) {
-        const context = fastifyContextOf(request, reply);
-        if (!appGlobalGuards && hintsBeforeHandler(request.routeOptions.config)) writeEarlyHints(context, links);
-        else context.pendingHints = links;
-      }
-      done();
+    this.fastify.addHook('onRoute', (route) => {
+      const unguarded = hintsBeforeHandler(route.config);
+      if (unguarded === undefined) return;
+      const sendAtOnce = unguarded && !appGlobalGuards;
+      const handler = route.handler;
+      route.handler = function (this: FastifyInstance, request, reply) {
+        const links = learnedHints.lookup(request);
+        if (links && !isPushedRequest(request)) {
+          const context = fastifyContextOf(request, reply);
+          if (sendAtOnce) writeEarlyHints(context, links);
+          else context.pendingHints = links;
+        }
+        return handler.call(this, request, reply);
+      };
     });
   }
 }

@@ -15,9 +15,9 @@ export interface PushAdapter {
   /** For logs: `Fastify`, `Express`. */
   readonly name: string;
   /**
-   * Whether a hook of the adapter knows the matched route before Nest's guards run (Fastify: the route's
-   * config in preHandler), so that an unguarded route's learned hints can go out from it. Without (Express),
-   * a guard on every GET route sends them.
+   * Whether the adapter knows the matched route before Nest's guards run (Fastify: each route's handler,
+   * wrapped as the route is registered, reads the route's config), so that an unguarded route's learned
+   * hints can go out from there. Without (Express), a guard on every GET route sends them.
    */
   readonly seesRouteBeforeGuards: boolean;
   /**

@@ -11,17 +11,18 @@ import { routeHandlers } from '../route-handlers';
  * - a route with guards (its own, its controller's or global `APP_GUARD`s) gets one more guard, last,
  *   which always allows and sends the hints the request was given: after every real guard passed, and
  *   at the cost of one synchronous call on a route that already runs guards;
- * - a route with no guard at all is marked, through its Fastify route config, so that the Fastify
- *   hook may send them as soon as the request is routed, with no Nest enhancer on the route at all (a
- *   global interceptor would cost every route; measured in bench part 2). Express has no hook between
- *   routing and a route's guards: there (`guardEveryRoute`) every GET route gets the sending guard.
+ * - a route with no guard at all is marked, through its Fastify route config, so that its Fastify handler
+ *   (wrapped by the adapter) sends them at once, after every Fastify hook, with no Nest enhancer on the
+ *   route (a guard or a global interceptor would cost every request; measured in bench part 2). Express has
+ *   no such place between routing and a route's guards: there (`guardEveryRoute`) every GET route gets the
+ *   sending guard.
  * This runs when Nest registers middleware (PushAdapterSetup), before it registers its routes (which reads both).
- * Guards added later with `app.useGlobalGuards()` are seen at start-up instead: see `hasGlobalGuards`.
+ * Guards added later with `app.useGlobalGuards()` are only seen at start-up: see PushAdapterSetup.
  */
 
 /** Metadata key of `@RouteConfig()` (@nestjs/platform-fastify), which Nest passes to Fastify as the route's config. */
 const FASTIFY_ROUTE_CONFIG_METADATA = '__fastify_route_config__';
-/** In a route's config: true when the route has no guard, so its learned hints may go out from a hook. */
+/** In a route's config: true when the route has no guard, so its learned hints may go out before Nest runs it. */
 export const HINTS_BEFORE_HANDLER = 'nestjs-http2-push:hints-before-handler';
 
 /** The guard appended to guarded routes: runs last, always allows, sends the learned hints it finds. */
@@ -32,7 +33,7 @@ export const SEND_HINTS_AFTER_GUARDS: CanActivate = Object.freeze({
   },
 });
 
-/** Sends the learned hints that the hook left on the request for after the guards. */
+/** Sends the learned hints that the adapter left on the request for after the guards. */
 export function sendPendingHints(request: object): void {
   const context = PushContext.peek(request as never);
   const links = context?.pendingHints;
@@ -74,9 +75,10 @@ export function prepareRoutesForLearnedHints(modules: ModulesContainer, guardEve
   return { everyRouteGuarded: globalGuards };
 }
 
-/** Whether Fastify route config `config` says the route has no guard. */
-export function hintsBeforeHandler(config: unknown): boolean {
-  return (config as Record<string, unknown> | undefined)?.[HINTS_BEFORE_HANDLER] === true;
+/** Whether Fastify route config `config` says the route has no guard; undefined for a route not prepared here. */
+export function hintsBeforeHandler(config: unknown): boolean | undefined {
+  const mark = (config as Record<string, unknown> | undefined)?.[HINTS_BEFORE_HANDLER];
+  return typeof mark === 'boolean' ? mark : undefined;
 }
 
 function markRoute(handler: object, unguarded: boolean): void {
