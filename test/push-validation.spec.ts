@@ -1,4 +1,5 @@
 import { PushValidationError } from '../src';
+import type { PushModuleOptions } from '../src';
 import { formatAuthority, normalizePush, normalizeResource, parseAuthority, resolvePushOptions } from '../src/push-validation';
 
 const rejects = (fn: () => unknown, code: string, message: RegExp) => {
@@ -207,5 +208,142 @@ describe('resolvePushOptions', () => {
     [{ learnedHints: true, fallback: { earlyHints: false } }, /needs fallback.earlyHints/],
   ])('rejects %j at start-up', (options, message) => {
     rejects(() => resolvePushOptions(options as never), 'ERR_PUSH_INVALID_MODULE_OPTION', message);
+  });
+});
+
+describe('limits, at the value and one past it', () => {
+  const message = (fn: () => unknown): string => {
+    try {
+      fn();
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error('did not throw');
+  };
+
+  it('takes a path, query string and header value of 8192 characters, not 8193', () => {
+    const long = (length: number) => `/${'a'.repeat(length - 1)}`;
+    expect(normalizePush(long(8192)).path).toHaveLength(8192);
+    rejects(() => normalizePush(long(8193)), 'ERR_PUSH_INVALID_PATH', /8193 characters long; the limit is 8192\.$/);
+    expect(normalizePush('/x', {}, { qs: 'q'.repeat(8192) }).qs).toHaveLength(8192);
+    rejects(() => normalizePush('/x', {}, { qs: 'q'.repeat(8193) }), 'ERR_PUSH_INVALID_QS', /at most 8192 characters\.$/);
+    expect(normalizePush('/x', { 'x-v': 'v'.repeat(8192) }).headers['x-v']).toHaveLength(8192);
+    rejects(() => normalizePush('/x', { 'x-v': 'v'.repeat(8193) }), 'ERR_PUSH_INVALID_HEADER', /at most 8192 characters\.$/);
+  });
+
+  it('takes ports 1 and 65535, host names of 1 and 253 characters, IPv6 literals of 2 to 45 characters', () => {
+    expect(normalizePush('/x', {}, { port: 1 }).port).toBe(1);
+    expect(normalizePush('/x', {}, { port: 65535 }).port).toBe(65535);
+    expect(normalizePush('/x', {}, { host: 'A' }).host).toBe('a');
+    const label = (c: string) => c.repeat(63);
+    const host253 = [label('a'), label('b'), label('c'), 'd'.repeat(61)].join('.');
+    expect(host253).toHaveLength(253);
+    expect(normalizePush('/x', {}, { host: host253 }).host).toBe(host253);
+    rejects(() => normalizePush('/x', {}, { host: `${host253}e` }), 'ERR_PUSH_INVALID_OPTION', /"host"/);
+    rejects(() => normalizePush('/x', {}, { host: '-a' }), 'ERR_PUSH_INVALID_OPTION', /"host"/);
+    rejects(() => normalizePush('/x', {}, { host: 'a.' }), 'ERR_PUSH_INVALID_OPTION', /"host"/);
+    expect(normalizePush('/x', {}, { host: '::' }).host).toBe('[::]');
+    const v6 = `${'1234:'.repeat(7)}1.2.3.4ab`; // 44 characters: hex, ':' and '.' only
+    expect(normalizePush('/x', {}, { host: `${v6}c` }).host).toBe(`[${v6}c]`);
+    rejects(() => normalizePush('/x', {}, { host: `${v6}cd` }), 'ERR_PUSH_INVALID_OPTION', /"host"/);
+    rejects(() => normalizePush('/x', {}, { host: ':' }), 'ERR_PUSH_INVALID_OPTION', /"host"/);
+    rejects(() => normalizePush('/x', {}, { host: '[::1]x' }), 'ERR_PUSH_INVALID_OPTION', /"host"/);
+    rejects(() => normalizePush('/x', {}, { host: 'x[::1]' }), 'ERR_PUSH_INVALID_OPTION', /"host"/);
+    rejects(() => normalizePush('/x', {}, { host: '[::g]' }), 'ERR_PUSH_INVALID_OPTION', /"host"/);
+  });
+
+  it('takes a preload type of 64/64 characters, not 65, and only lowercase MIME types', () => {
+    const type = `${'a'.repeat(64)}/${'b'.repeat(64)}`;
+    expect(normalizeResource({ path: '/x', type }).link).toBe(`</x>; rel=preload; as=fetch; type="${type}"; crossorigin`);
+    rejects(() => normalizeResource({ path: '/x', type: `${type}b` }), 'ERR_PUSH_INVALID_OPTION', /"type"/);
+    rejects(() => normalizeResource({ path: '/x', type: `a${type}` }), 'ERR_PUSH_INVALID_OPTION', /"type"/);
+    rejects(() => normalizeResource({ path: '/x', type: 'Font/woff2' }), 'ERR_PUSH_INVALID_OPTION', /"type"/);
+    rejects(() => normalizeResource({ path: '/x', type: 'font/woff2 ' }), 'ERR_PUSH_INVALID_OPTION', /"type"/);
+    rejects(() => normalizeResource({ path: '/x', type: ' font/woff2' }), 'ERR_PUSH_INVALID_OPTION', /"type"/);
+    rejects(() => normalizeResource({ path: '/x', type: '/woff2' }), 'ERR_PUSH_INVALID_OPTION', /"type"/);
+    rejects(() => normalizeResource({ path: '/x', type: 'font/' }), 'ERR_PUSH_INVALID_OPTION', /"type"/);
+  });
+
+  it('accepts the smallest and largest module option values and rejects one past them', () => {
+    const resolved = resolvePushOptions({
+      maxPushesPerRequest: 0,
+      maxConcurrentPushesPerConnection: 0,
+      pushTimeoutMs: 2 ** 31 - 1,
+      diarySize: 0,
+      digestCookie: { maxAge: 1, bits: 64 },
+      learnedHints: { maxPaths: 1, maxLinksPerPath: 1, maxBytes: 1 },
+      connectionPushBudget: { burst: 1, perSecond: 0 },
+      authorities: ['a.test:1', 'b.test:65535'],
+    });
+    expect(resolved).toMatchObject({
+      maxPushesPerRequest: 0,
+      maxConcurrentPushesPerConnection: 0,
+      pushTimeoutMs: 2 ** 31 - 1,
+      diarySize: 0,
+      digestCookie: { name: 'h2push', maxAge: 1, bits: 64 },
+      learnedHints: { maxPaths: 1, maxLinksPerPath: 1, maxBytes: 1, navigationsOnly: true },
+      connectionPushBudget: { burst: 1, perSecond: 0 },
+      authorities: [{ host: 'a.test', port: 1 }, { host: 'b.test', port: 65535 }],
+    });
+    expect(resolvePushOptions({ pushTimeoutMs: 0, digestCookie: { bits: 4096 } })).toMatchObject({ pushTimeoutMs: 0, digestCookie: { bits: 4096 } });
+    for (const [options, name] of [
+      [{ pushTimeoutMs: 2 ** 31 }, /"pushTimeoutMs"/],
+      [{ maxConcurrentPushesPerConnection: -1 }, /"maxConcurrentPushesPerConnection"/],
+      [{ digestCookie: { bits: 56 } }, /"digestCookie.bits"/],
+      [{ digestCookie: { bits: 4104 } }, /"digestCookie.bits"/],
+      [{ digestCookie: { bits: 65 } }, /"digestCookie.bits"/],
+      [{ digestCookie: { maxAge: 1.5 } }, /"digestCookie.maxAge"/],
+      [{ learnedHints: { maxPaths: 0 } }, /"learnedHints.maxPaths" must be an integer >= 1, got 0\.$/],
+      [{ connectionPushBudget: { burst: 1.5 } }, /"connectionPushBudget.burst" must be an integer >= 1, got 1.5\.$/],
+      [{ connectionPushBudget: { perSecond: '5' } }, /"connectionPushBudget.perSecond" must be a number >= 0, got "5"\.$/],
+      [{ authorities: ['a.test:65536'] }, /"authorities" has "a.test:65536"/],
+      [{ authorities: ['a.test:123456'] }, /"authorities" has "a.test:123456"/],
+    ] as [PushModuleOptions, RegExp][]) {
+      rejects(() => resolvePushOptions(options), 'ERR_PUSH_INVALID_MODULE_OPTION', name);
+    }
+    expect(message(() => resolvePushOptions({ diarySize: 1.5 }))).toBe('PushModule option "diarySize" must be an integer >= 0, got 1.5.');
+  });
+});
+
+describe('error messages', () => {
+  const message = (fn: () => unknown): string => {
+    try {
+      fn();
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error('did not throw');
+  };
+
+  it('quote the value given, escaped onto one line, and say how to fix it', () => {
+    expect(message(() => normalizePush('/a b'))).toBe('Invalid push path "/a b": percent-encode spaces, control and non-ASCII characters.');
+    expect(message(() => normalizePush('a'))).toBe('Invalid push path "a": it must be absolute: start with a single "/".');
+    expect(message(() => normalizePush('/a\u2028\u0085\u007f'))).toBe(
+      'Invalid push path "/a\\u2028\\u0085\\u007f": percent-encode spaces, control and non-ASCII characters.',
+    );
+    expect(message(() => normalizePush('/x', {}, { method: 'POST' }))).toMatch(/^Cannot push with method "POST": /);
+    expect(message(() => normalizePush('/x', {}, { port: 0 }))).toBe('Invalid push option "port" 0: give an integer from 1 to 65535.');
+    expect(message(() => normalizePush('/x', { accept: 7 as never }))).toBe('Push header "accept" must be a string or an array of strings, got 7.');
+    expect(message(() => normalizePush('/x', { 'user-agent': ['a', 'b'] }))).toBe('Push header "user-agent" takes a single value, got 2.');
+    expect(message(() => normalizePush('/x', { accept: [] }))).toBe('Push header "accept" has no value: leave it out instead.');
+    expect(message(() => normalizePush('/x', {}, { hostname: 'a' } as never))).toBe(
+      'Unknown push option "hostname": allowed are method, scheme, host, port, qs.',
+    );
+  });
+
+  it('describe non-strings by kind, and cut long values', () => {
+    expect(message(() => normalizePush(null as never))).toBe('Push path must be a string, got null.');
+    expect(message(() => normalizePush(true as never))).toBe('Push path must be a string, got true.');
+    expect(message(() => normalizePush(undefined as never))).toBe('Push path must be a string, got undefined.');
+    expect(message(() => normalizePush(10n as never))).toBe('Push path must be a string, got 10.');
+    expect(message(() => normalizePush(Symbol('s') as never))).toBe('Push path must be a string, got Symbol(s).');
+    expect(message(() => normalizePush((() => '/x') as never))).toBe('Push path must be a string, got a function.');
+    expect(message(() => normalizePush(['/a', '/b'] as never))).toBe('Push path must be a string, got an array of 2 items.');
+    expect(message(() => normalizePush({ path: '/x' } as never))).toBe('Push path must be a string, got an object.');
+    // A value is quoted up to 100 characters, and the quote cut at 80 (77 and "...").
+    const quoted = message(() => normalizePush(`/${' '.repeat(200)}`)).match(/^Invalid push path (.*): percent-encode/)![1];
+    expect(quoted).toBe(`"/${' '.repeat(75)}...`);
+    expect(message(() => normalizePush('/x', {}, { method: 'x'.repeat(78) }))).toContain(`"${'x'.repeat(78)}":`);
+    expect(message(() => normalizePush('/x', {}, { method: 'x'.repeat(79) }))).toContain(`"${'x'.repeat(76)}...:`);
   });
 });
