@@ -170,6 +170,17 @@ describe('pushLinkHeaders', () => {
       expect(String(page.headers.link)).toContain('</static/app.js>; rel=preload; as=script; nopush');
     }));
 
+  it('reads only the client\'s response: a pushed response\'s Link pushes nothing (it would be refused as nested)', () =>
+    withServer({ pushLinkHeaders: true }, async (server) => {
+      const client = await connect(server.url);
+      const page = await fetchWithPushes(client, '/pushes-linked');
+      client.close();
+      expect(pushedPaths(page)).toEqual(['/linked']);
+      expect(String(page.pushes[0].headers?.link)).toContain('</static/style.css>; rel=preload; as=style');
+      expect(server.app.get(PushService).stats().refused.nested).toBe(0);
+      expect(events.filter((e) => e.type === 'refused')).toEqual([]);
+    }));
+
   it('is off by default', () =>
     withServer({}, async (server) => {
       const client = await connect(server.url);
@@ -207,6 +218,15 @@ describe('digestCookie', () => {
       expect(again.headers['set-cookie']).toBeUndefined();
       expect(server.app.get(PushService).stats().refused.cached).toBe(3);
     }));
+
+  it('over TLS the cookie is Secure, with the configured name and Max-Age', () =>
+    withServer({ digestCookie: { name: 'seen', maxAge: 60 } }, async (server) => {
+      const client = await connect(server.url);
+      const page = await fetchWithPushes(client, '/page');
+      client.close();
+      expect(page.pushes).toHaveLength(3);
+      expect(String(page.headers['set-cookie'])).toMatch(/^seen=[A-Za-z0-9_-]{86}; Max-Age=60; Path=\/; HttpOnly; SameSite=Lax; Secure$/);
+    }, true));
 
   it('a garbage cookie is ignored: everything is pushed and a fresh cookie is set', () =>
     withServer({ digestCookie: true }, async (server) => {
