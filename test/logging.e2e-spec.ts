@@ -62,4 +62,20 @@ describe('logs of a default Nest app', () => {
     for (const line of lines) expect(line).toMatch(/VERBOSE \[PushModule\] push \/\S+ /);
     expect(lines.filter((line) => / promised for /.test(line))).toHaveLength(4);
   });
+
+  it('with pushLinkHeaders and logEvents, a Link that cannot be pushed is logged at VERBOSE and skipped, never a 500', async () => {
+    const server = await startApp(pushTestModule({ pushLinkHeaders: true, logEvents: true }), { configure: configureTestApp, defaultLogger: true });
+    written.length = 0;
+    try {
+      const client = await connect(server.url);
+      const page = await fetchWithPushes(client, '/badly-linked');
+      client.close();
+      expect(page.status).toBe(200);
+      expect(page.pushes.map((push) => push.request[':path'])).toEqual(['/static/style.css']);
+    } finally {
+      await server.close();
+    }
+    const lines = written.join('').split('\n').filter((line) => line.includes('[PushModule]'));
+    expect(lines.filter((line) => /VERBOSE \[PushModule\] Link \/a b\.css not pushed: Invalid push path "\/a b\.css": percent-encode/.test(line))).toHaveLength(1);
+  });
 });
