@@ -347,3 +347,70 @@ describe('error messages', () => {
     expect(message(() => normalizePush('/x', {}, { method: 'x'.repeat(79) }))).toContain(`"${'x'.repeat(76)}...:`);
   });
 });
+
+describe('what is accepted, and how it comes out', () => {
+  it('every preload "as" value and crossorigin form of a @Push resource, in its link', () => {
+    for (const as of ['style', 'script', 'font', 'image', 'fetch', 'document', 'audio', 'video', 'track', 'worker']) {
+      expect(normalizeResource({ path: '/x', as: as as never }).link).toMatch(new RegExp(`^</x>; rel=preload; as=${as}(;|$)`));
+    }
+    rejects(() => normalizeResource({ path: '/x', as: 'stylesheet' as never }), 'ERR_PUSH_INVALID_OPTION', /preload "as" "stylesheet": use one of style, script, font/);
+    expect(normalizeResource({ path: '/x', as: 'style', crossorigin: true }).link).toBe('</x>; rel=preload; as=style; crossorigin');
+    expect(normalizeResource({ path: '/x', as: 'style', crossorigin: 'anonymous' }).link).toBe('</x>; rel=preload; as=style; crossorigin');
+    expect(normalizeResource({ path: '/x', as: 'style', crossorigin: 'use-credentials' }).link).toBe('</x>; rel=preload; as=style; crossorigin=use-credentials');
+    rejects(() => normalizeResource({ path: '/x', crossorigin: 'yes' as never }), 'ERR_PUSH_INVALID_OPTION', /"crossorigin" "yes"/);
+    expect(normalizeResource({ path: '/x', version: 'abc 123' }).version).toBe('abc 123');
+    rejects(() => normalizeResource({ path: '/x', version: 'abc ' }), 'ERR_PUSH_INVALID_OPTION', /"version" "abc "/);
+    rejects(() => normalizeResource({ path: '/x', version: 1 as never }), 'ERR_PUSH_INVALID_OPTION', /"version" 1/);
+  });
+
+  it('HEAD pushes and pushes to another authority get no relative link; the latter a preload for the full URL', () => {
+    expect(normalizePush('/x.css', {}, { method: 'HEAD' })).toMatchObject({ link: undefined, preload: undefined });
+    expect(normalizePush('/x.css', {}, { host: 'cdn.test' })).toMatchObject({ link: undefined, preload: '; rel=preload; as=style' });
+    expect(normalizePush('/x.css', {}, { port: 8443 })).toMatchObject({ link: undefined, preload: '; rel=preload; as=style' });
+    expect(normalizePush('/x.css', {}, { scheme: 'https' })).toMatchObject({ link: undefined, preload: '; rel=preload; as=style' });
+    expect(normalizePush('/x', { accept: 'text/css' })).toMatchObject({ link: '</x>; rel=preload; as=style', preload: undefined });
+    expect(normalizePush('/x', { accept: ['text/css'] }).link).toBe('</x>; rel=preload; as=fetch; crossorigin');
+  });
+
+  it('the module options as given, each kind of value', () => {
+    const onPush = () => undefined;
+    expect(resolvePushOptions({
+      requestContext: true, onPush, logEvents: true, pushLinkHeaders: true, learnedHints: false, digestCookie: false,
+      inheritHeaders: ['accept', 'x-tenant'], fallback: { earlyHints: false, linkHeader: false, nopush: true },
+    })).toMatchObject({
+      requestContext: true, onPush, logEvents: true, pushLinkHeaders: true, learnedHints: undefined, digestCookie: undefined,
+      inheritHeaders: ['accept', 'x-tenant'], fallback: { earlyHints: false, linkHeader: false, nopush: true },
+    });
+    expect(resolvePushOptions({ requestContext: false, logEvents: false, pushLinkHeaders: 'yes' as never })).toMatchObject({
+      requestContext: false, logEvents: false, pushLinkHeaders: false,
+    });
+    expect(resolvePushOptions({ fallback: false }).fallback).toEqual({ earlyHints: false, linkHeader: false, nopush: false });
+    expect(resolvePushOptions({ fallback: { nopush: true } }).fallback).toEqual({ earlyHints: true, linkHeader: true, nopush: true });
+    expect(resolvePushOptions({ digestCookie: { name: 'Seen' } }).digestCookie).toEqual({ name: 'Seen', maxAge: 604800, bits: 512 });
+    expect(resolvePushOptions({ inheritHeaders: [] }).inheritHeaders).toEqual([]);
+  });
+
+  it('rejects every conditional and range header, non-strings and a non-array in inheritHeaders', () => {
+    for (const name of ['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'if-range', 'range']) {
+      rejects(() => resolvePushOptions({ inheritHeaders: [name] }), 'ERR_PUSH_INVALID_MODULE_OPTION', new RegExp(`"${name}": conditional, range and body headers`));
+    }
+    rejects(() => resolvePushOptions({ inheritHeaders: [5 as never] }), 'ERR_PUSH_INVALID_MODULE_OPTION', /cannot contain 5: it is not a string\.$/);
+    rejects(() => resolvePushOptions({ inheritHeaders: 'cookie' as never }), 'ERR_PUSH_INVALID_MODULE_OPTION', /"inheritHeaders" must be an array/);
+    rejects(() => resolvePushOptions({ inheritHeaders: ['host'] }), 'ERR_PUSH_INVALID_MODULE_OPTION', /cannot contain "host": the authority comes/);
+    rejects(() => resolvePushOptions({ fallback: { nopush: 'yes' as never } }), 'ERR_PUSH_INVALID_MODULE_OPTION', /"fallback.nopush" is not a known boolean/);
+    rejects(() => resolvePushOptions({ authorities: [5 as never] }), 'ERR_PUSH_INVALID_MODULE_OPTION', /"authorities" has 5: give "host" or "host:port"\.$/);
+  });
+
+  it('authorities: an empty one is none; the default port of each scheme is left out', () => {
+    expect(parseAuthority('')).toBeUndefined();
+    expect(parseAuthority('a.test:')).toBeUndefined();
+    expect(parseAuthority('a.test:1')).toEqual({ host: 'a.test', port: 1 });
+    expect(parseAuthority('a.test:65535')).toEqual({ host: 'a.test', port: 65535 });
+    expect(parseAuthority('a.test:65536')).toBeUndefined();
+    expect(parseAuthority('[::1]')).toEqual({ host: '[::1]', port: undefined });
+    expect(parseAuthority('a:b:1')).toBeUndefined();
+    expect(formatAuthority('a.test', 80, 'http')).toBe('a.test');
+    expect(formatAuthority('a.test', 80, 'https')).toBe('a.test:80');
+    expect(formatAuthority('a.test', 8080, 'http')).toBe('a.test:8080');
+  });
+});
