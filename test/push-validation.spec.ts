@@ -321,7 +321,7 @@ describe('error messages', () => {
     expect(message(() => normalizePush('/a\u2028\u0085\u007f'))).toBe(
       'Invalid push path "/a\\u2028\\u0085\\u007f": percent-encode spaces, control and non-ASCII characters.',
     );
-    expect(message(() => normalizePush('/x', {}, { method: 'POST' }))).toMatch(/^Cannot push with method "POST": /);
+    expect(message(() => normalizePush('/x', {}, { method: 'POST' as never }))).toMatch(/^Cannot push with method "POST": /);
     expect(message(() => normalizePush('/x', {}, { port: 0 }))).toBe('Invalid push option "port" 0: give an integer from 1 to 65535.');
     expect(message(() => normalizePush('/x', { accept: 7 as never }))).toBe('Push header "accept" must be a string or an array of strings, got 7.');
     expect(message(() => normalizePush('/x', { 'user-agent': ['a', 'b'] }))).toBe('Push header "user-agent" takes a single value, got 2.');
@@ -343,8 +343,8 @@ describe('error messages', () => {
     // A value is quoted up to 100 characters, and the quote cut at 80 (77 and "...").
     const quoted = message(() => normalizePush(`/${' '.repeat(200)}`)).match(/^Invalid push path (.*): percent-encode/)![1];
     expect(quoted).toBe(`"/${' '.repeat(75)}...`);
-    expect(message(() => normalizePush('/x', {}, { method: 'x'.repeat(78) }))).toContain(`"${'x'.repeat(78)}":`);
-    expect(message(() => normalizePush('/x', {}, { method: 'x'.repeat(79) }))).toContain(`"${'x'.repeat(76)}...:`);
+    expect(message(() => normalizePush('/x', {}, { method: 'x'.repeat(78) as never }))).toContain(`"${'x'.repeat(78)}":`);
+    expect(message(() => normalizePush('/x', {}, { method: 'x'.repeat(79) as never }))).toContain(`"${'x'.repeat(76)}...:`);
   });
 });
 
