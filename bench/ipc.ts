@@ -19,10 +19,15 @@ export interface Child {
   exited: Promise<number | null>;
 }
 
-/** Forks `dist-bench/bench/<script>.js` with this process's Node binary (`--node=` re-runs the bench under another). */
-export function forkChild(script: string, args: string[] = [], execArgv: string[] = [], env?: Record<string, string>): Child {
+/**
+ * Forks `dist-bench/bench/<script>.js` with this process's Node binary (`--node=` re-runs the bench under
+ * another). `launcher`: a command that runs that binary, e.g. valgrind and its flags (part 6); fork() then
+ * starts `launcher... node --no-warnings execArgv... script args...`, IPC channel included.
+ */
+export function forkChild(script: string, args: string[] = [], execArgv: string[] = [], env?: Record<string, string>, launcher: string[] = []): Child {
   const child = fork(join(__dirname, `${script}.js`), args, {
-    execArgv: ['--no-warnings', ...execArgv],
+    ...(launcher.length ? { execPath: launcher[0] } : {}),
+    execArgv: [...launcher.slice(1), ...(launcher.length ? [process.execPath] : []), '--no-warnings', ...execArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: env ? { ...process.env, ...env } : process.env,
   });

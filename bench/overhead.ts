@@ -16,11 +16,14 @@ export interface OverheadSettings {
   nodeVersion: string;
 }
 
-/** h2load from the PATH (Debian package nghttp2-client). */
-export function findH2load(): string | undefined {
-  const which = spawnSync('sh', ['-c', 'command -v h2load'], { encoding: 'utf8' });
+/** A command's path on the PATH, or undefined. */
+export function findCommand(name: string): string | undefined {
+  const which = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
   return which.status === 0 ? which.stdout.trim() || undefined : undefined;
 }
+
+/** h2load from the PATH (Debian package nghttp2-client). */
+export const findH2load = () => findCommand('h2load');
 
 interface H2loadResult {
   reqPerSec: number;
@@ -30,13 +33,23 @@ interface H2loadResult {
 /** One timed h2load run (`-D seconds`; HTTP/1.1 for an Express server); the server's CPU is read around it. */
 async function h2load(bin: string, server: Server, seconds: number, path = PLAIN_PATH): Promise<H2loadResult> {
   const before = await cpuMs(server);
+  const { reqPerSec, served } = await runH2load(bin, server, ['-D', String(seconds), '-c', '8', '-m', '10'], path, seconds * 1000 + 30_000);
+  const serverMs = (await cpuMs(server)) - before;
+  return { reqPerSec, serverUsPerReq: (serverMs * 1000) / served };
+}
+
+/**
+ * h2load with `load` (`-D 3 -c 8 -m 10`, `-n 3000 -c 4 -m 10`, …) on `path`, killed after `timeoutMs`; fails
+ * on any failed or non-2xx response. `served`: every 2xx response, also those after a timed window.
+ */
+export async function runH2load(bin: string, server: Server, load: string[], path: string, timeoutMs: number): Promise<{ reqPerSec: number; served: number }> {
   const h1 = server.spec.app === 'nest' && server.spec.express ? ['--h1'] : [];
   const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(bin, [...h1, '-D', String(seconds), '-c', '8', '-m', '10', `${server.url}${path}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, [...h1, ...load, `${server.url}${path}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     child.stdout.on('data', (chunk) => (text += chunk));
     child.stderr.on('data', (chunk) => (text += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), seconds * 1000 + 30_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -44,15 +57,12 @@ async function h2load(bin: string, server: Server, seconds: number, path = PLAIN
       else reject(new Error(`h2load exited ${code}: ${text}`));
     });
   });
-  const serverMs = (await cpuMs(server)) - before;
   const rate = /finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(output);
   const done = /requests: \d+ total, \d+ started, \d+ done, \d+ succeeded, (\d+) failed, (\d+) errored/.exec(output);
   const codes = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(output);
   if (!rate || !done || !codes) throw new Error(`cannot read h2load output:\n${output}`);
   if (Number(done[1]) + Number(done[2]) + Number(codes[2]) + Number(codes[3]) + Number(codes[4]) > 0) throw new Error(`h2load: failed or non-2xx responses:\n${output}`);
-  // Every response the server sent during the run, also those that finished after the timed window.
-  const served = Number(codes[1]);
-  return { reqPerSec: Number(rate[1]), serverUsPerReq: (serverMs * 1000) / served };
+  return { reqPerSec: Number(rate[1]), served: Number(codes[1]) };
 }
 
 interface App {

@@ -18,14 +18,16 @@ import { findH2load, overheadSection } from './overhead';
 import { latencySection } from './rtt';
 import { memorySection } from './memory';
 import { profileSection } from './cpu-profile';
+import { instructionsSection, instructionsSeconds } from './instructions';
 
 const HELP = `npm run bench -- [flags]
-  --parts=1,2,3,4,5     parts to run (1 push vs. fetch, 2 overhead, 3 latency, 4 memory, 5 profile); --only= is the same
+  --parts=1,2,3,4,5     parts to run (1 push vs. fetch, 2 overhead, 3 latency, 4 memory, 5 profile); --only= is the same;
+                        --parts=6 adds instructions under valgrind's callgrind (opt-in: not in the default set)
   --shapes=nest,static,mixed   page shapes of parts 1, 2b and 5 (5 profiles the first)
   --transports=h2c,tls  transports of part 1
   --node=PATH           run the servers, drivers and clients under another Node binary
   --quick               fewer, shorter rounds (a smoke run, not for figures)
-  --rounds=N --duration=MS   part 1: rounds, and milliseconds per variant per round
+  --rounds=N --duration=MS   part 1: rounds, and milliseconds per variant per round; part 6: runs per variant (default 3)
   --no-profile          leave part 5 out
   --write               write bench/RESULTS.md even for a partial or quick run (a full run always does)`;
 
@@ -64,7 +66,10 @@ if (NODE && realpathSync(NODE) !== realpathSync(process.execPath)) {
 }
 
 const QUICK = flag('quick');
-const PARTS = list('parts', ['1', '2', '3', '4', '5'] as const).filter((p) => value('only') === undefined || value('only')!.split(',').includes(p));
+// Part 6 runs only when named (--parts=6 or --only=6): it takes about 15 minutes and needs valgrind.
+const PARTS = list('parts', ['1', '2', '3', '4', '5', '6'] as const)
+  .filter((p) => value('only') === undefined || value('only')!.split(',').includes(p))
+  .filter((p) => p !== '6' || value('parts') !== undefined || value('only') !== undefined);
 const part = (n: number) => PARTS.includes(String(n) as (typeof PARTS)[number]) && (n !== 5 || !flag('no-profile'));
 const SHAPES_RUN = list<Shape>('shapes', SHAPES);
 const TRANSPORTS_RUN = list<Transport>('transports', TRANSPORTS);
@@ -88,9 +93,17 @@ const settings = {
   latency: { samples: QUICK ? 8 : 20, nodeVersion: NODE_VERSION },
   memory: { nodeVersion: NODE_VERSION },
   profile: { shape: SHAPES_RUN[0], durationMs: QUICK ? 2000 : 4000, nodeVersion: NODE_VERSION },
+  instructions: {
+    rounds: Number(value('rounds') ?? (QUICK ? 1 : 3)),
+    warmupPages: QUICK ? 200 : 1000,
+    pages: QUICK ? 100 : 600,
+    warmupRequests: QUICK ? 300 : 1000,
+    requests: QUICK ? 500 : 3000,
+    nodeVersion: NODE_VERSION,
+  },
 };
 /** Only a run of everything, at full length, replaces its Node version's section of RESULTS.md (or --write). */
-const FULL = !QUICK && PARTS.length === 5 && value('only') === undefined && !flag('no-profile') && SHAPES_RUN.length === SHAPES.length &&
+const FULL = !QUICK && PARTS.join() === '1,2,3,4,5' && value('only') === undefined && !flag('no-profile') && SHAPES_RUN.length === SHAPES.length &&
   TRANSPORTS_RUN.length === TRANSPORTS.length && value('rounds') === undefined && value('duration') === undefined;
 
 /** Seconds each part should take on this machine (start-ups, warm-ups, driver forks included). */
@@ -103,7 +116,8 @@ function expectedSeconds(): number {
     (part(2) && findH2load() ? 10 + (7 + 3) * (o.warmupSeconds + o.rounds * o.seconds + 0.5) + SHAPES_RUN.length * (3 + 4 * (1 + o.routeSeconds + 0.5)) : 0) +
     (part(3) ? 10 + 12 * settings.latency.samples * 0.1 : 0) +
     (part(4) ? 35 : 0) +
-    (part(5) ? 3 * (8 + settings.profile.durationMs / 1000) : 0);
+    (part(5) ? 3 * (8 + settings.profile.durationMs / 1000) : 0) +
+    (part(6) ? instructionsSeconds(settings.instructions) : 0);
 }
 
 const IDLE_WAIT_MS = 30_000;
@@ -189,6 +203,7 @@ async function main(): Promise<void> {
     [3, () => latencySection(settings.latency)],
     [4, () => memorySection(settings.memory)],
     [5, () => profileSection(settings.profile)],
+    [6, () => instructionsSection(settings.instructions)],
   ];
   for (const [n, run] of parts) {
     if (!part(n)) continue;
