@@ -2,8 +2,10 @@
  * Part 6 (opt-in, `--parts=6`): instructions the server executes per page and per request, counted by
  * valgrind's callgrind. The server process runs under `valgrind --tool=callgrind`; after a warm-up load its
  * counters are zeroed (`callgrind_control -z`), the measured load runs, the counters are dumped
- * (`callgrind_control -d`) and the dump's total (all threads) is divided by the pages or requests. A fresh
- * server for every run. Counts ignore other processes, unlike CPU time on a shared machine.
+ * (`callgrind_control -d`) and the dump's total (all threads) is divided by the pages or requests. Counts
+ * ignore other processes, unlike CPU time on a shared machine. A server starts in about a minute under
+ * valgrind, so each app's server is started once and serves all its variants, as in part 1, each run with
+ * its own warm-up.
  *
  * (a) shape (i) over h2c with part 1's driver: module push, module with the client fetching, the app
  *     without the module (fetch), raw node:http2 push and fetch;
@@ -32,33 +34,37 @@ export interface InstructionSettings {
 /** Bounds of one run under valgrind: generous, a loaded machine slows it several times. */
 const MS_PER_PAGE = 1000;
 const MS_PER_REQUEST = 200;
-/** Where the dumps go (one file per run, named after its variant and round): `callgrind_annotate` reads them. */
+/** Where the dumps go (`<server>.<pid>.<n>`, one per run, in order): `callgrind_annotate` reads them. */
 const DUMPS = join(__dirname, '..', 'callgrind');
 
 const shape = 'nest';
-const withModule: ServerSpec = { app: 'nest', shape, push: true };
-const withoutModule: ServerSpec = { app: 'nest', shape };
-const raw: ServerSpec = { app: 'raw', shape };
+const SERVERS = {
+  module: { app: 'nest', shape, push: true },
+  plain: { app: 'nest', shape },
+  learned: { app: 'nest', shape, push: true, learnedHints: true },
+  raw: { app: 'raw', shape },
+} satisfies Record<string, ServerSpec>;
+type ServerKey = keyof typeof SERVERS;
 
 interface Variant {
   key: string;
   label: string;
-  spec: ServerSpec;
+  server: ServerKey;
   /** A page load through part 1's driver, or h2load on the route without `@Push`. */
   load: DriverMode | 'h2load';
 }
 
 const PAGE_VARIANTS: Variant[] = [
-  { key: 'push', label: 'push: PushModule, `@Push` of the 3 assets, client accepts push', spec: withModule, load: 'push' },
-  { key: 'fetch-module', label: 'fetch, module loaded: same app, client sends ENABLE_PUSH=0, GETs the 3 assets after the page body', spec: withModule, load: 'fetch' },
-  { key: 'fetch-plain', label: 'fetch, no module: same controllers without PushModule and `@Push`', spec: withoutModule, load: 'fetch' },
-  { key: 'raw-push', label: 'raw `node:http2`, push (floor)', spec: raw, load: 'push' },
-  { key: 'raw-fetch', label: 'raw `node:http2`, client GETs after the page body (floor)', spec: raw, load: 'fetch' },
+  { key: 'push', label: 'push: PushModule, `@Push` of the 3 assets, client accepts push', server: 'module', load: 'push' },
+  { key: 'fetch-module', label: 'fetch, module loaded: same app, client sends ENABLE_PUSH=0, GETs the 3 assets after the page body', server: 'module', load: 'fetch' },
+  { key: 'fetch-plain', label: 'fetch, no module: same controllers without PushModule and `@Push`', server: 'plain', load: 'fetch' },
+  { key: 'raw-push', label: 'raw `node:http2`, push (floor)', server: 'raw', load: 'push' },
+  { key: 'raw-fetch', label: 'raw `node:http2`, client GETs after the page body (floor)', server: 'raw', load: 'fetch' },
 ];
 const ROUTE_VARIANTS: Variant[] = [
-  { key: 'route-without', label: 'without PushModule', spec: withoutModule, load: 'h2load' },
-  { key: 'route-module', label: 'with `PushModule.forRoot({ diarySize: 0, connectionPushBudget: false })`', spec: withModule, load: 'h2load' },
-  { key: 'route-learned', label: 'with the module and `learnedHints: true` (nothing learned)', spec: { ...withModule, learnedHints: true }, load: 'h2load' },
+  { key: 'route-without', label: 'without PushModule', server: 'plain', load: 'h2load' },
+  { key: 'route-module', label: 'with `PushModule.forRoot({ diarySize: 0, connectionPushBudget: false })`', server: 'module', load: 'h2load' },
+  { key: 'route-learned', label: 'with the module and `learnedHints: true` (nothing learned)', server: 'learned', load: 'h2load' },
 ];
 
 const callgrindControl = (bin: string, option: '-z' | '-d', pid: number) => execFileSync(bin, [option, String(pid)], { stdio: 'ignore', timeout: 120_000 });
@@ -91,25 +97,16 @@ async function load(variant: Variant, server: Server, count: number, h2load: str
   return result.pages;
 }
 
-/** One run: a fresh server under callgrind, the warm-up, counters zeroed, the measured load, the dump. */
-async function countRun(variant: Variant, round: number, settings: InstructionSettings, bins: Tools): Promise<number> {
-  const prefix = `${variant.key}-r${round + 1}.`;
-  const launcher = [bins.valgrind, '--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${join(DUMPS, `${prefix}%p`)}`, '--dump-line=no', '-q'];
-  const server = await startServer(variant.spec, [], launcher);
-  try {
-    const pages = variant.load !== 'h2load';
-    await load(variant, server, pages ? settings.warmupPages : settings.warmupRequests, bins.h2load);
-    const pid = server.child.process.pid!;
-    callgrindControl(bins.callgrindControl, '-z', pid);
-    const before = new Set(readdirSync(DUMPS));
-    const count = await load(variant, server, pages ? settings.pages : settings.requests, bins.h2load);
-    callgrindControl(bins.callgrindControl, '-d', pid);
-    return dumpedInstructions(prefix, before) / count;
-  } finally {
-    // No final dump needed: SIGKILL ends valgrind at once.
-    server.child.process.kill('SIGKILL');
-    await server.child.exited;
-  }
+/** One run on `variant`'s server: the warm-up, counters zeroed, the measured load, the dump. */
+async function countRun(variant: Variant, server: Server, settings: InstructionSettings, bins: Tools): Promise<number> {
+  const pages = variant.load !== 'h2load';
+  await load(variant, server, pages ? settings.warmupPages : settings.warmupRequests, bins.h2load);
+  const pid = server.child.process.pid!;
+  callgrindControl(bins.callgrindControl, '-z', pid);
+  const before = new Set(readdirSync(DUMPS));
+  const count = await load(variant, server, pages ? settings.pages : settings.requests, bins.h2load);
+  callgrindControl(bins.callgrindControl, '-d', pid);
+  return dumpedInstructions(`${variant.server}.${pid}.`, before) / count;
 }
 
 interface Tools {
@@ -118,11 +115,11 @@ interface Tools {
   h2load: string;
 }
 
-/** Seconds the part should take on a quiet machine (server start-ups under valgrind included). */
+/** Seconds the part should take on a quiet machine (the servers' start under valgrind included). */
 export function instructionsSeconds(settings: InstructionSettings): number {
-  const pages = PAGE_VARIANTS.length * (25 + (settings.warmupPages + settings.pages) * 0.05);
-  const requests = ROUTE_VARIANTS.length * (25 + (settings.warmupRequests + settings.requests) * 0.01);
-  return settings.rounds * (pages + requests);
+  const pages = PAGE_VARIANTS.length * (settings.warmupPages + settings.pages) * 0.02;
+  const requests = ROUTE_VARIANTS.length * (settings.warmupRequests + settings.requests) * 0.003;
+  return 120 + settings.rounds * (pages + requests);
 }
 
 export async function instructionsSection(settings: InstructionSettings): Promise<string> {
@@ -138,14 +135,26 @@ export async function instructionsSection(settings: InstructionSettings): Promis
   mkdirSync(DUMPS, { recursive: true });
   const variants = [...PAGE_VARIANTS, ...ROUTE_VARIANTS];
   const runs = new Map<string, number[]>(variants.map((v) => [v.key, []]));
-  for (let round = 0; round < settings.rounds; round++) {
-    // Rotated each round, as in the other parts (the counts should not depend on the order; this shows it).
-    for (const variant of variants.map((_, i) => variants[(i + round) % variants.length])) {
-      const started = Date.now();
-      runs.get(variant.key)!.push(await countRun(variant, round, settings, bins));
-      log(`6. instructions, round ${round + 1}/${settings.rounds}: ${variant.key} ${fmt(runs.get(variant.key)!.at(-1)! / 1000)}k per ` +
-        `${variant.load === 'h2load' ? 'request' : 'page'} (${fmt((Date.now() - started) / 1000)} s)`);
+  log('6. instructions: starting the servers under valgrind (about a minute)');
+  const servers = new Map<ServerKey, Server>();
+  try {
+    await Promise.all(Object.entries(SERVERS).map(async ([key, spec]) => {
+      const launcher = [valgrind, '--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${join(DUMPS, `${key}.%p`)}`, '--dump-line=no', '-q'];
+      servers.set(key as ServerKey, await startServer(spec, [], launcher));
+    }));
+    for (let round = 0; round < settings.rounds; round++) {
+      // Rotated each round, as in the other parts (the counts should not depend on the order; this shows it).
+      for (const variant of variants.map((_, i) => variants[(i + round) % variants.length])) {
+        const started = Date.now();
+        runs.get(variant.key)!.push(await countRun(variant, servers.get(variant.server)!, settings, bins));
+        log(`6. instructions, round ${round + 1}/${settings.rounds}: ${variant.key} ${fmt(runs.get(variant.key)!.at(-1)! / 1000)}k per ` +
+          `${variant.load === 'h2load' ? 'request' : 'page'} (${fmt((Date.now() - started) / 1000)} s)`);
+      }
     }
+  } finally {
+    // No final dump needed: SIGKILL ends valgrind at once.
+    for (const server of servers.values()) server.child.process.kill('SIGKILL');
+    await Promise.all([...servers.values()].map((server) => server.child.exited));
   }
 
   const k = (value: number, digits = 0) => fmt(value / 1000, digits);
@@ -159,8 +168,9 @@ export async function instructionsSection(settings: InstructionSettings): Promis
   return [
     heading,
     '',
-    `Each server runs under \`valgrind --tool=callgrind --smc-check=all-non-file --dump-line=no\`, a fresh process per run. ` +
-      'After the warm-up its counters are zeroed (`callgrind_control -z`), the measured load runs, and the instructions it executed ' +
+    'Each app\'s server runs under `valgrind --tool=callgrind --smc-check=all-non-file --dump-line=no` and serves all its ' +
+      'variants, as in part 1 (module push, module fetch and the route without `@Push` share one process). Before each run, ' +
+      'a warm-up load of the same kind; then its counters are zeroed (`callgrind_control -z`), the measured load runs, and the instructions it executed ' +
       '(all its threads; `callgrind_control -d`) are divided by the pages or requests. Instruction counts ignore other processes, ' +
       `so they compare builds on a busy machine; a repeated run still moves by a few % (JIT and GC timing). ${settings.rounds} runs ` +
       'per variant, the order rotated each round. The dumps are in `dist-bench/callgrind/` (`callgrind_annotate` reads them).',

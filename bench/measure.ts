@@ -32,12 +32,12 @@ export interface Server {
   ca?: string;
 }
 
-/** `launcher`: see forkChild (part 6 runs the server under valgrind, which starts it about 50 times slower). */
+/** `launcher`: see forkChild (part 6 runs the server under valgrind: a minute to start, many on a busy machine). */
 export async function startServer(spec: ServerSpec, execArgv: string[] = [], launcher: string[] = []): Promise<Server> {
   if (spec.tls && !certificate) throw new Error('no certificate for a TLS server');
   const env = spec.tls ? { BENCH_TLS_KEY: certificate!.key, BENCH_TLS_CERT: certificate!.cert } : undefined;
   const child = forkChild('server', [JSON.stringify(spec)], ['--expose-gc', ...execArgv], env, launcher);
-  const { port } = await child.next<{ port: number }>('ready', launcher.length ? 600_000 : 30_000);
+  const { port } = await child.next<{ port: number }>('ready', launcher.length ? 1_800_000 : 30_000);
   return { spec, child, port, url: `${spec.tls ? 'https' : 'http'}://127.0.0.1:${port}`, ca: spec.tls ? certificate!.cert : undefined };
 }
 
