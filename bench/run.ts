@@ -66,7 +66,7 @@ if (NODE && realpathSync(NODE) !== realpathSync(process.execPath)) {
 }
 
 const QUICK = flag('quick');
-// Part 6 runs only when named (--parts=6 or --only=6): it takes about 15 minutes and needs valgrind.
+// Part 6 runs only when named (--parts=6 or --only=6): it takes about 12 minutes and needs valgrind.
 const PARTS = list('parts', ['1', '2', '3', '4', '5', '6'] as const)
   .filter((p) => value('only') === undefined || value('only')!.split(',').includes(p))
   .filter((p) => p !== '6' || value('parts') !== undefined || value('only') !== undefined);
