@@ -170,10 +170,12 @@ export async function instructionsSection(settings: InstructionSettings): Promis
     '',
     'Each app\'s server runs under `valgrind --tool=callgrind --smc-check=all-non-file --dump-line=no` and serves all its ' +
       'variants, as in part 1 (module push, module fetch and the route without `@Push` share one process). Before each run, ' +
-      'a warm-up load of the same kind; then its counters are zeroed (`callgrind_control -z`), the measured load runs, and the instructions it executed ' +
-      '(all its threads; `callgrind_control -d`) are divided by the pages or requests. Instruction counts ignore other processes, ' +
-      `so they compare builds on a busy machine; a repeated run still moves by a few % (JIT and GC timing). ${settings.rounds} runs ` +
-      'per variant, the order rotated each round. The dumps are in `dist-bench/callgrind/` (`callgrind_annotate` reads them).',
+      'a warm-up load of the same kind; then its counters are zeroed (`callgrind_control -z`), the measured load runs, and the ' +
+      'instructions it executed (all its threads; `callgrind_control -d`) are divided by the pages or requests. Instruction ' +
+      'counts ignore other processes, ' +
+      `so they compare builds on a busy machine; a repeated run still moves by a few % (JIT and GC timing). ${settings.rounds} ` +
+      `run${settings.rounds === 1 ? '' : 's'} per variant, the order rotated each round. ` +
+      'The dumps are in `dist-bench/callgrind/` (`callgrind_annotate` reads them).',
     '',
     `#### 6a. Per page: ${SHAPE_LABELS[shape]}, h2c`,
     '',
