@@ -14,6 +14,16 @@ const rejects = (fn: () => unknown, code: string, message: RegExp) => {
   expect((thrown as Error).message).toMatch(message);
 };
 
+/** The message of the error `fn` throws. */
+const message = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('did not throw');
+};
+
 describe('normalizePush', () => {
   it('defaults to GET, no query string, no header and the current scheme/authority', () => {
     expect(normalizePush('/static/style.css')).toEqual({
@@ -212,15 +222,6 @@ describe('resolvePushOptions', () => {
 });
 
 describe('limits, at the value and one past it', () => {
-  const message = (fn: () => unknown): string => {
-    try {
-      fn();
-    } catch (error) {
-      return (error as Error).message;
-    }
-    throw new Error('did not throw');
-  };
-
   it('takes a path, query string and header value of 8192 characters, not 8193', () => {
     const long = (length: number) => `/${'a'.repeat(length - 1)}`;
     expect(normalizePush(long(8192)).path).toHaveLength(8192);
@@ -306,15 +307,6 @@ describe('limits, at the value and one past it', () => {
 });
 
 describe('error messages', () => {
-  const message = (fn: () => unknown): string => {
-    try {
-      fn();
-    } catch (error) {
-      return (error as Error).message;
-    }
-    throw new Error('did not throw');
-  };
-
   it('quote the value given, escaped onto one line, and say how to fix it', () => {
     expect(message(() => normalizePush('/a b'))).toBe('Invalid push path "/a b": percent-encode spaces, control and non-ASCII characters.');
     expect(message(() => normalizePush('a'))).toBe('Invalid push path "a": it must be absolute: start with a single "/".');
