@@ -133,7 +133,7 @@ export async function overheadSection(settings: OverheadSettings): Promise<strin
       fastify.table,
       '',
       `With PushModule: **${fastify.vs(1).req} req/s**, ${fastify.vs(1).cpu} server CPU per request on a route that pushes nothing (target: no more than 3 % slower). ` +
-        `With \`learnedHints\` (a hook looks every GET up, and finds nothing for this route): **${fastify.vs(2).req} req/s**, ${fastify.vs(2).cpu} server CPU per request.`,
+        `With \`learnedHints\` (each Nest GET route looks its page up before it runs, and finds nothing for this route): **${fastify.vs(2).req} req/s**, ${fastify.vs(2).cpu} server CPU per request.`,
       '',
       await expressOverhead(bin, version, settings),
       '',
