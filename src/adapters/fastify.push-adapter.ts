@@ -66,8 +66,8 @@ export class FastifyPushAdapter implements PushAdapter {
 
   /**
    * Learned hints go out from each Nest GET route's own Fastify handler, wrapped as the route is registered
-   * (`onRoute`): after every Fastify hook, a plugin's `preHandler` checks included, and for one function call
-   * per request, where a `preHandler` hook would add a hook runner to every request (bench part 2). A route
+   * (`onRoute`): after every Fastify hook, a plugin's `preHandler` checks included (a global `preHandler`
+   * hook would run before the ones added after it), and only on the routes that can have learned hints. A route
    * without guards (marked in its route config, learned-hints.routes.ts) sends the 103 at once; any other
    * leaves the links for its last guard. Routes that are not Nest's (plugins, static files) are left alone.
    */
