@@ -5,6 +5,7 @@
  * server's trace: when it wrote the 103 and when the handler started (a busy client may read the 103 late).
  */
 import type * as http2 from 'node:http2';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { PushModuleOptions } from '../src';
 import { LearnedHints } from '../src/learned-hints/learned-hints';
 import { APP_GUARD_PROVIDER, GlobalHeaderGuard, learnedHintsModule, serverTrace, traceEarlyHints } from './fixtures/learned-hints.app';
@@ -53,8 +54,18 @@ function handlerStart(name: string, sentAt: number): number {
   return entry.at;
 }
 
-async function withApp(options: PushModuleOptions, test: (app: StartedApp, session: http2.ClientHttp2Session) => Promise<void>, providers = []) {
-  const app = await startApp(learnedHintsModule({ learnedHints: true, ...options }, providers), { configure: traceEarlyHints });
+async function withApp(
+  options: PushModuleOptions,
+  test: (app: StartedApp, session: http2.ClientHttp2Session) => Promise<void>,
+  providers = [],
+  configure?: (nest: NestFastifyApplication) => void,
+) {
+  const app = await startApp(learnedHintsModule({ learnedHints: true, ...options }, providers), {
+    configure: (nest) => {
+      traceEarlyHints(nest);
+      configure?.(nest);
+    },
+  });
   const session = await connect(app.url, { enablePush: false });
   try {
     await test(app, session);
@@ -147,15 +158,8 @@ describe('learned hints', () => {
         expect(hintWritten(allowed.sentAt)).toBeLessThan(handlerStart('think', allowed.sentAt));
       }, [APP_GUARD_PROVIDER] as never));
 
-    it('with app.useGlobalGuards(), which the module only sees at start-up, routes without guards of their own get no learned 103', async () => {
-      const app = await startApp(learnedHintsModule({ learnedHints: true }), {
-        configure: (nest) => {
-          traceEarlyHints(nest);
-          nest.useGlobalGuards(new GlobalHeaderGuard());
-        },
-      });
-      const session = await connect(app.url, { enablePush: false });
-      try {
+    it('with app.useGlobalGuards(), which the module only sees at start-up, routes without guards of their own get no learned 103', () =>
+      withApp({}, async (app, session) => {
         await exchange(session, '/think', { 'x-global': 'yes' });
         expect(learned(app).pages).toBe(1);
         expect((await exchange(session, '/think')).interim).toEqual([]);
@@ -166,23 +170,10 @@ describe('learned hints', () => {
         expect((await exchange(session, '/guarded', { 'x-token': 'secret' })).interim).toEqual([]);
         const guarded = await exchange(session, '/guarded', { 'x-global': 'yes', 'x-token': 'secret' });
         expect(hintWritten(guarded.sentAt)).toBeLessThan(handlerStart('guarded', guarded.sentAt));
-      } finally {
-        session.close();
-        await app.close();
-      }
-    });
+      }, [], (nest) => nest.useGlobalGuards(new GlobalHeaderGuard())));
 
-    it('no 103 for a client that a Fastify preHandler hook rejects (a plugin\'s check, as @fastify/auth does)', async () => {
-      const app = await startApp(learnedHintsModule({ learnedHints: true }), {
-        configure: (nest) => {
-          traceEarlyHints(nest);
-          nest.getHttpAdapter().getInstance().addHook('preHandler', async (request, reply) => {
-            if (request.headers['x-plugin'] !== 'yes') await reply.code(401).send('no');
-          });
-        },
-      });
-      const session = await connect(app.url, { enablePush: false });
-      try {
+    it('no 103 for a client that a Fastify preHandler hook rejects (a plugin\'s check, as @fastify/auth does)', () =>
+      withApp({}, async (app, session) => {
         await exchange(session, '/think', { 'x-plugin': 'yes' });
         expect(learned(app).pages).toBe(1);
         const rejected = await exchange(session, '/think');
@@ -191,11 +182,11 @@ describe('learned hints', () => {
         const allowed = await exchange(session, '/think', { 'x-plugin': 'yes' });
         expect(allowed.interim.map((i) => i.links)).toEqual([[STYLE, SCRIPT]]);
         expect(hintWritten(allowed.sentAt)).toBeLessThan(handlerStart('think', allowed.sentAt));
-      } finally {
-        session.close();
-        await app.close();
-      }
-    });
+      }, [], (nest) => {
+        nest.getHttpAdapter().getInstance().addHook('preHandler', async (request, reply) => {
+          if (request.headers['x-plugin'] !== 'yes') await reply.code(401).send('no');
+        });
+      }));
 
     it.each([204, 301, 404, 500])('a %i response is learned only because it is a 2xx', (code) =>
       withApp({}, async (app, session) => {
