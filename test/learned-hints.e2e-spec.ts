@@ -103,6 +103,16 @@ describe('learned hints', () => {
       expect(second.interim[0].links).toEqual([STYLE, SCRIPT]);
     }));
 
+  it('the one 103 adds the @Push() resources that the learned links lack (here cut by maxLinksPerPath)', () =>
+    withApp({ learnedHints: { maxLinksPerPath: 1 } }, async (_app, session) => {
+      // The page's own Link comes first among what it ends with, so only its script is kept.
+      const first = await exchange(session, '/declared-and-linked');
+      expect(first.interim.map((i) => i.links)).toEqual([[STYLE]]);
+      const second = await exchange(session, '/declared-and-linked');
+      expect(second.interim.map((i) => i.status)).toEqual([103]);
+      expect(second.interim[0].links).toEqual([SCRIPT, STYLE]);
+    }));
+
   it('the latest response replaces what was learned (per path: the query does not count)', () =>
     withApp({}, async (_app, session) => {
       await exchange(session, '/varies?set=a');

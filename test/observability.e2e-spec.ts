@@ -228,6 +228,16 @@ describe('digestCookie', () => {
       expect(String(page.headers['set-cookie'])).toMatch(/^seen=[A-Za-z0-9_-]{86}; Max-Age=60; Path=\/; HttpOnly; SameSite=Lax; Secure$/);
     }, true));
 
+  it('is set when it is the only thing to add to the final headers (the fallback\'s Link header off)', () =>
+    withServer({ digestCookie: true, fallback: { linkHeader: false } }, async (server) => {
+      const client = await connect(server.url);
+      const page = await fetchWithPushes(client, '/page');
+      client.close();
+      expect(page.pushes).toHaveLength(3);
+      expect(page.headers.link).toBeUndefined();
+      expect(String(page.headers['set-cookie'])).toMatch(/^h2push=[A-Za-z0-9_-]{86}; /);
+    }));
+
   it('a garbage cookie is ignored: everything is pushed and a fresh cookie is set', () =>
     withServer({ digestCookie: true }, async (server) => {
       const client = await connect(server.url);
