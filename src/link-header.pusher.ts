@@ -26,7 +26,7 @@ export class LinkHeaderPusher {
 
   /** `header`: the response's `Link` header as the application set it. */
   pushLinked(context: PushContext, header: unknown): void {
-    if (header === undefined || context.pushed) return;
+    if (context.pushed) return;
     for (const target of preloadTargets(header)) {
       const query = target.indexOf('?');
       try {

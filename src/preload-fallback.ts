@@ -32,10 +32,12 @@ export class PreloadFallback {
     }
   }
 
-  /** For pushes asked while the handler runs: the hints of one tick go out together, in one 103. */
+  /**
+   * For pushes asked while the handler runs: the hints of one tick go out together, in one 103. Only when
+   * there is a hint: whether hints are on and none was sent yet, sendEarlyHints and writeEarlyHints check.
+   */
   scheduleEarlyHints(context: PushContext): void {
-    if (!this.options.fallback.earlyHints || context.earlyHintsSent || !context.hintLinks) return;
-    queueMicrotask(() => this.sendEarlyHints(context));
+    if (context.hintLinks) queueMicrotask(() => this.sendEarlyHints(context));
   }
 
   /**
@@ -48,8 +50,8 @@ export class PreloadFallback {
     if (this.options.fallback.nopush && context.pushedLinks) for (const link of context.pushedLinks) links.push(`${link}; nopush`);
     if (links.length === 0) return undefined;
     const values = existing === undefined ? [] : Array.isArray(existing) ? existing.map(String) : [String(existing)];
-    const already = values.join(', ');
-    const added = links.filter((link) => !already.includes(link.slice(0, link.indexOf('>') + 1)));
+    const linked = (target: string) => values.some((value) => value.includes(target));
+    const added = links.filter((link) => !linked(link.slice(0, link.indexOf('>') + 1)));
     return added.length > 0 ? [...values, ...added].join(', ') : undefined;
   }
 }
