@@ -45,8 +45,25 @@ describe('normalizePush', () => {
     });
   });
 
-  it('brackets a bare IPv6 host', () => {
+  it('brackets a bare IPv6 host, and takes a bracketed one as it is', () => {
     expect(normalizePush('/', {}, { host: '::1' }).host).toBe('[::1]');
+    expect(normalizePush('/', {}, { host: '[::1]' }).host).toBe('[::1]');
+    expect(normalizePush('/', {}, { host: '[2001:DB8::1]' }).host).toBe('[2001:db8::1]');
+  });
+
+  it('rejects an IPv6 literal after anything else, and says where a port goes', () => {
+    rejects(() => normalizePush('/', {}, { host: '[x][::1]' }), 'ERR_PUSH_INVALID_OPTION', /"host"/);
+    rejects(() => normalizePush('/', {}, { host: 'cdn.test:8443' }), 'ERR_PUSH_INVALID_OPTION', /\(the port goes in the "port" option\)\.$/);
+  });
+
+  it('takes only whole percent-encodings (two hex digits) in the path and the query string', () => {
+    for (const path of ['/a%2', '/a%2g', '/%']) rejects(() => normalizePush(path), 'ERR_PUSH_INVALID_PATH', /percent-encode/);
+    for (const qs of ['a=%2', 'a=%2g']) rejects(() => normalizePush('/a', {}, { qs }), 'ERR_PUSH_INVALID_QS', /query string/);
+    expect(normalizePush('/a%2F', {}, { qs: 'b=%2f' }).url).toBe('/a%2F?b=%2f');
+  });
+
+  it('takes an empty header value (a field value may be empty)', () => {
+    expect(normalizePush('/a', { 'x-empty': '' }).headers).toEqual({ 'x-empty': '' });
   });
 
   it.each([
@@ -128,6 +145,7 @@ describe('normalizeResource (@Push arguments)', () => {
   });
 
   it('rejects unknown fields and non-resources', () => {
+    rejects(() => normalizeResource({ path: '/a', colour: 'x' }), 'ERR_PUSH_INVALID_OPTION', /^Unknown push resource field "colour": allowed are /);
     rejects(() => normalizeResource({ path: '/a', body: 'x' }), 'ERR_PUSH_INVALID_OPTION', /cannot have a body/);
     rejects(() => normalizeResource(null), 'ERR_PUSH_INVALID_PATH', /path string or/);
     rejects(() => normalizeResource({ headers: {} }), 'ERR_PUSH_INVALID_PATH', /must be a string/);
@@ -207,6 +225,7 @@ describe('resolvePushOptions', () => {
     [{ digestCookie: 'yes' }, /"digestCookie"/],
     [{ digestCookie: { bits: 100 } }, /"digestCookie.bits"/],
     [{ digestCookie: { name: 'a b' } }, /"digestCookie.name"/],
+    [{ digestCookie: { name: 5 } }, /"digestCookie.name" 5 is not a valid cookie name/],
     [{ digestCookie: { maxAge: 0 } }, /"digestCookie.maxAge"/],
     [{ fallback: { earlyhints: false } }, /"fallback.earlyhints"/],
     [{ learnedHints: 'yes' }, /"learnedHints" must be a boolean/],
