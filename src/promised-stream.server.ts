@@ -1,6 +1,6 @@
 import { constants as h2, type Http2ServerResponse, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { PushConnection } from './push-connections';
-import type { PushContext } from './push-context';
+import type { PushCounts } from './push-context';
 import type { PushMonitor } from './push.monitor';
 import { bodyBytes, type PushedRequestDispatcher } from './adapters/pushed-request.dispatcher';
 
@@ -13,7 +13,8 @@ export class PromisedPush {
   settled = false;
 
   constructor(
-    readonly context: PushContext,
+    /** The page's push counts only: holding its whole context would keep the page's objects alive until every push ends. */
+    readonly counts: PushCounts,
     readonly connection: PushConnection,
     /** Diary key: method, scheme, authority, path and query. */
     readonly key: string,
@@ -21,12 +22,16 @@ export class PromisedPush {
     readonly url: string,
     /** `performance.now()` when the push was promised. */
     readonly started: number,
+    /** The promised request's headers, as the module built them. */
+    readonly headers: OutgoingHttpHeaders,
   ) {}
 }
 
 /**
- * A client cancelling a push is a normal event: never let it become an unhandled 'error'. The push's end is
- * reported by its 'close' (a `cancelled` event with the reset code), so nothing is logged here.
+ * A client cancelling a push is a normal event: never let it become an unhandled 'error'. The request that
+ * Node's compatibility layer builds for a dispatched push listens for its stream's 'error' (and ignores it);
+ * this one covers a stream whose dispatch failed. The push's end is reported by its 'close' (a `cancelled`
+ * event with the reset code), so nothing is logged here.
  */
 function onPushedStreamError(): void {}
 
@@ -58,10 +63,10 @@ export class PromisedStreamServer {
   serve(push: PromisedPush, pushStream: ServerHttp2Stream, headers: OutgoingHttpHeaders): void {
     push.stream = pushStream;
     pushStream.on('close', () => this.closed(push));
-    pushStream.on('error', onPushedStreamError);
     if (this.pushTimeoutMs > 0 && push.connection.sweep === undefined) this.armSweep(push.connection, this.pushTimeoutMs);
     try {
-      push.response = this.dispatcher.dispatch(pushStream, headers);
+      // The request Node's compatibility layer builds listens for the stream's 'error' from here on.
+      push.response = this.dispatcher.dispatch(pushStream, headers, push.headers);
     } catch (error) {
       this.fail(push, (error as Error).message, h2.NGHTTP2_INTERNAL_ERROR);
     }
@@ -80,7 +85,7 @@ export class PromisedStreamServer {
     } else {
       push.connection.allowance.ended(true);
       push.connection.forget(push.key);
-      push.context.cancelledCount++;
+      push.counts.cancelled++;
       this.monitor.cancelled(push.url, stream.rstCode ?? h2.NGHTTP2_CANCEL);
     }
   }
@@ -89,7 +94,9 @@ export class PromisedStreamServer {
     push.settled = true;
     push.connection.forget(push.key);
     this.monitor.failed(push.url, error);
-    if (!push.stream!.destroyed) push.stream!.close(code);
+    const stream = push.stream!;
+    if (stream.listenerCount('error') === 0) stream.on('error', onPushedStreamError);
+    if (!stream.destroyed) stream.close(code);
   }
 
   private armSweep(connection: PushConnection, delayMs: number): void {

@@ -24,6 +24,11 @@ export interface AdapterReply {
 export type NodeRequest = IncomingMessage | Http2ServerRequest;
 export type NodeResponse = ServerResponse | Http2ServerResponse;
 
+/** Counts of a response's pushes that its pushes update after the page's handler is done. */
+export interface PushCounts {
+  cancelled: number;
+}
+
 /** Scheme and authority of the client's request; `authority` undefined when it named none. */
 export interface RequestOrigin {
   readonly scheme: string;
@@ -73,8 +78,13 @@ export class PushContext {
   cachedLinks: string[] | undefined;
   /** Learned hints for this request, left by the adapter's hook for the last guard to send (learnedHints). */
   pendingHints: readonly string[] | undefined;
+  /** What became of this response's pushes so far; shared with each push, which outlives the page. */
+  readonly counts: PushCounts = { cancelled: 0 };
+
   /** Pushes of this response the client cancelled so far. */
-  cancelledCount = 0;
+  get cancelledCount(): number {
+    return this.counts.cancelled;
+  }
   /** The client's digest cookie, read on the first push (`digestCookie`). */
   digest: PushDigest | undefined;
   private parsedOrigin: RequestOrigin | undefined;

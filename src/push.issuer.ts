@@ -95,7 +95,7 @@ export class PushIssuer {
     const started = performance.now();
     const allowance = connection.allowance.take(started);
     if (allowance !== 'allowed') return allowance;
-    const promised = new PromisedPush(context, connection, key, url, started);
+    const promised = new PromisedPush(context.counts, connection, key, url, started, headers);
     streams.promised(promised);
     try {
       stream.pushStream(headers, (error, pushStream, promisedHeaders) => {
