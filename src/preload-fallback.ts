@@ -58,10 +58,12 @@ export class PreloadFallback {
 
 /**
  * Writes the response's one 103 Early Hints with `links`, unless one was sent already or the final
- * headers went out (browsers use only the first 103, and none after the response).
+ * headers went out (browsers use only the first 103, and none after the response), or the client speaks
+ * HTTP/1.0, which has no 1xx responses (RFC 9110 §15.2: a server must not send it one); the final
+ * response's `Link` header still carries the links.
  */
 export function writeEarlyHints(context: PushContext, links: readonly string[]): void {
-  if (context.earlyHintsSent || context.responseStarted) return;
+  if (context.earlyHintsSent || context.responseStarted || context.raw.httpVersion === '1.0') return;
   context.earlyHintsSent = true;
   try {
     context.rawReply.writeEarlyHints({ link: links as string[] });

@@ -1,4 +1,5 @@
 import * as https from 'node:https';
+import * as tls from 'node:tls';
 import { caught, configureTestApp, pushTestModule } from './fixtures/push-test.app';
 import { connect, fetchWithPushes, pushedPaths } from './support/h2-client';
 import { startApp, type StartedApp } from './support/start-app';
@@ -23,6 +24,20 @@ function http1Get(path: string): Promise<{ status: number; version: string; body
       .on('error', reject);
   });
 }
+
+/** A raw HTTP/1.0 request over TLS, exactly as written (no `Host` header unless `request` has one). */
+function http10Raw(request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port: server.port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => socket.write(request));
+    let response = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (response += chunk));
+    socket.on('end', () => resolve(response));
+    socket.on('error', reject);
+  });
+}
+
+const bodyOf = (response: string) => response.slice(response.indexOf('\r\n\r\n') + 4);
 
 describe('HTTP/2 over TLS', () => {
   it('pushes with the https scheme and the client\'s authority', async () => {
@@ -60,5 +75,23 @@ describe('HTTP/1.1 through the same server', () => {
     caught['/res-late'] = undefined;
     await http1Get('/res-late');
     expect(caught['/res-late']).toMatchObject({ code: 'ERR_PUSH_AFTER_RESPONSE' });
+  });
+
+  it('a request that names no authority (HTTP/1.0 without Host) cannot push to its own: a typed error says to give "host"', async () => {
+    const response = await http10Raw('GET /invalid?case=own HTTP/1.0\r\n\r\n');
+    expect(response).toMatch(/^HTTP\/1\.1 200 /);
+    expect(JSON.parse(bodyOf(response))).toEqual({
+      code: 'ERR_PUSH_UNKNOWN_AUTHORITY',
+      name: 'PushValidationError',
+      message: 'Cannot push /x: the request has no authority (":authority"/"host"); give the "host" option.',
+    });
+  });
+
+  it('an HTTP/1.0 client gets no 103 (HTTP/1.0 has no 1xx responses): its hints come in the final Link header only', async () => {
+    const response = await http10Raw(`GET /invalid?case=own HTTP/1.0\r\nHost: localhost:${server.port}\r\n\r\n`);
+    expect(response).toMatch(/^HTTP\/1\.1 200 /);
+    expect(response).not.toContain(' 103 ');
+    expect(response.toLowerCase()).toContain('\r\nlink: </x>; rel=preload;');
+    expect(JSON.parse(bodyOf(response))).toEqual({ code: null }); // a safe no-op over HTTP/1.x
   });
 });
