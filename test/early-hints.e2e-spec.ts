@@ -216,6 +216,18 @@ describe('HTTP/2 clients that refuse push (Fastify)', () => {
       }
     }));
 
+  it('with nopush: a resource pushed from the handler (PushService) is linked by its own path and query, marked nopush', () =>
+    withH2Server({ fallback: { nopush: true } }, false, async (server) => {
+      const session = await connect(server.url);
+      try {
+        const page = await fetchWithPushes(session, '/service');
+        expect(page.pushes.map((p) => p.request[':path'])).toEqual(['/asset/data?v=service']);
+        expect(linksOf(page.headers.link)).toEqual([expect.stringMatching(/^<\/asset\/data\?v=service>; rel=preload; .*; nopush$/)]);
+      } finally {
+        session.close();
+      }
+    }));
+
   it('resources over maxPushesPerRequest are hinted even when push works', () =>
     withH2Server({ maxPushesPerRequest: 1 }, false, async (server) => {
       const session = await connect(server.url);

@@ -53,6 +53,13 @@ describe('credentials stay with the client\'s origin', () => {
       expectNoCredentials(cdn);
     }));
 
+  it('h2c page: a push that names the page\'s own scheme is still same-origin, with credentials', () =>
+    withServer(false, async (server) => {
+      const [self, explicit] = await pushedRequests(server, 'plain,own-scheme');
+      expect(self).toMatchObject({ ':scheme': 'http', ...CREDENTIALS });
+      expect(explicit).toMatchObject({ ':scheme': 'http', ':authority': `127.0.0.1:${server.port}`, ':path': '/echo?explicit', ...CREDENTIALS });
+    }));
+
   it('h2c page: its own host and port under https is another origin, without credentials', () =>
     withServer(false, async (server) => {
       const [self, https] = await pushedRequests(server, 'plain,other-scheme');

@@ -381,6 +381,21 @@ describe('header limits and forbidden headers over HTTP/2', () => {
     }
   });
 
+  it("a given header replaces the inherited one in the header block's size too: a large client cookie does not count against a push that gives its own", async () => {
+    const maxHeaderListSize = 4000;
+    const path = '/replaced/cookie';
+    const headers = { cookie: 'c=given' };
+    // The client's cookie alone would take the push over the client's limit; the given one keeps it well under.
+    const cookie = `c=${'x'.repeat(maxHeaderListSize)}`;
+    expect(pushHeaderList(path, { cookie })).toBeGreaterThan(maxHeaderListSize);
+    expect(pushHeaderList(path, headers)).toBeLessThan(maxHeaderListSize);
+    const { observed, problems, open } = await callAlone(path, headers, { settings: { maxHeaderListSize }, requestHeaders: { cookie } });
+    expect(observed.reply).toEqual({ ok: true, issued: true });
+    expect(observed.pushes).toHaveLength(1);
+    expect(observed.pushes[0].request.cookie).toBe('c=given');
+    expect([problems, open]).toEqual([[], true]);
+  });
+
   it("skips a push whose inherited cookie takes the header block over 60,000 bytes as 'limit'", async () => {
     const headers = headersOfSize(16384, 2);
     for (const [path, over] of [['/inherited/at', 0], ['/inherited/over', 1]] as const) {

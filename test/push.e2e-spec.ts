@@ -216,7 +216,11 @@ describe('invalid pushes throw a PushError before anything reaches the wire', ()
     ['relative', 'ERR_PUSH_INVALID_PATH', /absolute/],
     ['post', 'ERR_PUSH_INVALID_METHOD', /safe and cacheable/],
     ['body', 'ERR_PUSH_INVALID_OPTION', /cannot have a body/],
-    ['host', 'ERR_PUSH_UNKNOWN_AUTHORITY', /authorities/],
+    [
+      'host',
+      'ERR_PUSH_UNKNOWN_AUTHORITY',
+      /^Cannot push \/x for "evil\.test:\d+": the server only pushes for the current request's authority unless PushModule\.forRoot\(\{ authorities: \[\.\.\.\] \}\) lists others\.$/,
+    ],
   ])('%s', async (which, code, message) => {
     const page = await fetchWithPushes(client, `/invalid?case=${which}`);
     const result = json(page.body);
