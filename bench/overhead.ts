@@ -82,25 +82,34 @@ async function alternate(bin: string, apps: App[], settings: OverheadSettings): 
   return runs;
 }
 
-/** One row per app: its runs, medians, and how it compares with the first app (the one without the module). */
+/**
+ * One row per app: its runs, medians, and how it compares with the first app (the one without the module):
+ * the median of the per-round ratios, as in part 1. A round's apps ran back to back, so what slows the whole
+ * machine for a while (another process, the load driver's own tiering) cancels out of a round's ratio; a
+ * ratio of medians would take one app's slow round against another's fast one.
+ */
 function overheadTable(apps: App[], runs: Map<Server, H2loadResult[]>): { table: string; vs(app: number): { req: string; cpu: string } } {
   const [without] = apps.map((a) => a.server);
   const reqMed = (server: Server) => median(runs.get(server)!.map((r) => r.reqPerSec));
   const cpuMed = (server: Server) => median(runs.get(server)!.map((r) => r.serverUsPerReq));
+  const change = (server: Server, of: (r: H2loadResult) => number) => {
+    const base = runs.get(without)!;
+    const ratios = runs.get(server)!.map((r, round) => of(r) / of(base[round]));
+    return `${pct((median(ratios) - 1) * 100)} (${pct((Math.min(...ratios) - 1) * 100)} to ${pct((Math.max(...ratios) - 1) * 100)})`;
+  };
+  const reqChange = (server: Server) => change(server, (r) => r.reqPerSec);
+  const cpuChange = (server: Server) => change(server, (r) => r.serverUsPerReq);
   const rows = apps.map(({ server, label }) => [
     label,
     runs.get(server)!.map((r) => fmt(r.reqPerSec)).join(', '),
     fmt(reqMed(server)),
-    server === without ? '' : pct((reqMed(server) / reqMed(without) - 1) * 100),
+    server === without ? '' : reqChange(server),
     cpuMed(server).toFixed(1),
-    server === without ? '' : pct((cpuMed(server) / cpuMed(without) - 1) * 100),
+    server === without ? '' : cpuChange(server),
   ]);
   return {
-    table: table(['app', 'req/s per run', 'median req/s', 'vs. without', 'server CPU/req (µs)', 'vs. without'], rows),
-    vs: (app) => ({
-      req: pct((reqMed(apps[app].server) / reqMed(without) - 1) * 100),
-      cpu: pct((cpuMed(apps[app].server) / cpuMed(without) - 1) * 100),
-    }),
+    table: table(['app', 'req/s per run', 'median req/s', 'vs. without, per round (range)', 'server CPU/req (µs), median', 'vs. without, per round (range)'], rows),
+    vs: (app) => ({ req: reqChange(apps[app].server), cpu: cpuChange(apps[app].server) }),
   };
 }
 
@@ -128,7 +137,8 @@ export async function overheadSection(settings: OverheadSettings): Promise<strin
         'without `@Push`, the same Nest app (shape (iii)) with and without PushModule, plus diagnostic apps without the module ' +
         `that each add a generic mechanism the module once put on every request. ${settings.rounds} timed runs each, alternated (order rotated), ` +
         `after a ${settings.warmupSeconds} s warm-up run each. Server CPU per request = the server's CPU time around the run / the ` +
-        '2xx responses h2load received in it (req/s is h2load\'s, over its timed window).',
+        '2xx responses h2load received in it (req/s is h2load\'s, over its timed window). "vs. without" is the median, over the ' +
+        'rounds, of the app\'s figure divided by the figure of the app without PushModule in the same round (range in brackets).',
       '',
       fastify.table,
       '',

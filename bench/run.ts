@@ -83,9 +83,11 @@ const settings = {
     nodeVersion: NODE_VERSION,
   },
   overhead: {
-    rounds: QUICK ? 1 : 3,
+    // Five rounds after 3 s of warm-up: with three after 1 s, Node 24's first round ran 30-60 % slower for
+    // every app, and ratios of medians swung by ±30 % (bench/CHANGES.md).
+    rounds: QUICK ? 1 : 5,
     seconds: QUICK ? 1 : 3,
-    warmupSeconds: 1,
+    warmupSeconds: QUICK ? 1 : 3,
     routeSeconds: QUICK ? 1 : 2,
     shapes: SHAPES_RUN,
     nodeVersion: NODE_VERSION,
