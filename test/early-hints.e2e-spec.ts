@@ -228,6 +228,18 @@ describe('HTTP/2 clients that refuse push (Fastify)', () => {
       }
     }));
 
+  it('a push that spells out the page\'s own origin (its scheme given) is hinted by a relative link', () =>
+    withH2Server({}, false, async (server) => {
+      const session = await connect(server.url, { enablePush: false });
+      try {
+        const page = await h2Exchange(session, '/echo-push?case=own-scheme');
+        expect(page.events).toEqual(['103', '200']);
+        expect(linksOf(page.final.link)).toEqual([expect.stringMatching(/^<\/echo\?explicit>; rel=preload; /)]);
+      } finally {
+        session.close();
+      }
+    }));
+
   it('resources over maxPushesPerRequest are hinted even when push works', () =>
     withH2Server({ maxPushesPerRequest: 1 }, false, async (server) => {
       const session = await connect(server.url);

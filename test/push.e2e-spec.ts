@@ -216,6 +216,7 @@ describe('invalid pushes throw a PushError before anything reaches the wire', ()
     ['relative', 'ERR_PUSH_INVALID_PATH', /absolute/],
     ['post', 'ERR_PUSH_INVALID_METHOD', /safe and cacheable/],
     ['body', 'ERR_PUSH_INVALID_OPTION', /cannot have a body/],
+    ['port', 'ERR_PUSH_UNKNOWN_AUTHORITY', /^Cannot push \/x for "127\.0\.0\.1:1": /],
     [
       'host',
       'ERR_PUSH_UNKNOWN_AUTHORITY',
