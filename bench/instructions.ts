@@ -101,9 +101,6 @@ async function load(variant: Variant, server: Server, count: number, h2load: str
 async function countRun(variant: Variant, server: Server, settings: InstructionSettings, bins: Tools): Promise<number> {
   const pages = variant.load !== 'h2load';
   await load(variant, server, pages ? settings.warmupPages : settings.warmupRequests, bins.h2load);
-  // Every window starts from a collected heap: otherwise whether a major GC (and its marking threads) falls
-  // inside the window decides the count, which came out bimodal (230k or 530k per request, bench/CHANGES.md).
-  await server.child.request({ type: 'mem' }, 'mem', 120_000);
   const pid = server.child.process.pid!;
   callgrindControl(bins.callgrindControl, '-z', pid);
   const before = new Set(readdirSync(DUMPS));
@@ -180,7 +177,7 @@ export async function instructionsSection(settings: InstructionSettings): Promis
     '',
     'Each app\'s server runs under `valgrind --tool=callgrind --smc-check=all-non-file --dump-line=no` and serves all its ' +
       'variants, as in part 1 (module push, module fetch and the route without `@Push` share one process). Before each run, ' +
-      'a warm-up load of the same kind and a full garbage collection (`gc()`, twice); then its counters are zeroed (`callgrind_control -z`), the measured load runs, and the ' +
+      'a warm-up load of the same kind; then its counters are zeroed (`callgrind_control -z`), the measured load runs, and the ' +
       'instructions it executed (all its threads; `callgrind_control -d`) are divided by the pages or requests. Instruction ' +
       'counts ignore other processes, ' +
       `so they compare builds on a busy machine; a repeated run still moves by a few % (JIT and GC timing). ${settings.rounds} ` +
