@@ -22,8 +22,6 @@ export class PromisedPush {
     readonly url: string,
     /** `performance.now()` when the push was promised. */
     readonly started: number,
-    /** The promised request's headers, as the module built them. */
-    readonly headers: OutgoingHttpHeaders,
   ) {}
 }
 
@@ -60,13 +58,14 @@ export class PromisedStreamServer {
     this.monitor.failed(push.url, error.message);
   }
 
-  serve(push: PromisedPush, pushStream: ServerHttp2Stream, headers: OutgoingHttpHeaders): void {
+  /** `headers` as `pushStream()` hands them back; `sent` the same headers as the module built them. */
+  serve(push: PromisedPush, pushStream: ServerHttp2Stream, headers: OutgoingHttpHeaders, sent: OutgoingHttpHeaders): void {
     push.stream = pushStream;
     pushStream.on('close', () => this.closed(push));
     if (this.pushTimeoutMs > 0 && push.connection.sweep === undefined) this.armSweep(push.connection, this.pushTimeoutMs);
     try {
       // The request Node's compatibility layer builds listens for the stream's 'error' from here on.
-      push.response = this.dispatcher.dispatch(pushStream, headers, push.headers);
+      push.response = this.dispatcher.dispatch(pushStream, headers, sent);
     } catch (error) {
       this.fail(push, (error as Error).message, h2.NGHTTP2_INTERNAL_ERROR);
     }

@@ -26,6 +26,7 @@ export type NodeResponse = ServerResponse | Http2ServerResponse;
 
 /** Counts of a response's pushes that its pushes update after the page's handler is done. */
 export interface PushCounts {
+  /** Pushes of this response the client cancelled so far. */
   cancelled: number;
 }
 
@@ -80,11 +81,6 @@ export class PushContext {
   pendingHints: readonly string[] | undefined;
   /** What became of this response's pushes so far; shared with each push, which outlives the page. */
   readonly counts: PushCounts = { cancelled: 0 };
-
-  /** Pushes of this response the client cancelled so far. */
-  get cancelledCount(): number {
-    return this.counts.cancelled;
-  }
   /** The client's digest cookie, read on the first push (`digestCookie`). */
   digest: PushDigest | undefined;
   private parsedOrigin: RequestOrigin | undefined;

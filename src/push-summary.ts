@@ -17,5 +17,5 @@ export interface PushSummary {
 export function pushSummary(request: object): PushSummary | undefined {
   const context = PushContext.peek(request);
   if (!context) return undefined;
-  return { pushed: context.promisedCount, hinted: context.hintLinks?.length ?? 0, cancelled: context.cancelledCount };
+  return { pushed: context.promisedCount, hinted: context.hintLinks?.length ?? 0, cancelled: context.counts.cancelled };
 }

@@ -95,12 +95,12 @@ export class PushIssuer {
     const started = performance.now();
     const allowance = connection.allowance.take(started);
     if (allowance !== 'allowed') return allowance;
-    const promised = new PromisedPush(context.counts, connection, key, url, started, headers);
+    const promised = new PromisedPush(context.counts, connection, key, url, started);
     streams.promised(promised);
     try {
       stream.pushStream(headers, (error, pushStream, promisedHeaders) => {
         if (error) streams.notOpened(promised, error);
-        else streams.serve(promised, pushStream, promisedHeaders);
+        else streams.serve(promised, pushStream, promisedHeaders, headers);
       });
     } catch (error) {
       // The connection went away between our checks and the frame (GOAWAY, RST, settings change).
