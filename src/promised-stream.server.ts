@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { constants as h2, type Http2ServerResponse, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { PushConnection } from './push-connections';
 import type { PushCounts } from './push-context';
@@ -34,6 +35,15 @@ export class PromisedPush {
 function onPushedStreamError(): void {}
 
 /**
+ * The async context of code that runs outside any request, taken when this file loads. A pushed request
+ * starts in it, as a client's request does (Node's 'stream' event), not in the async context of the page
+ * that pushed it: the pushed request's code must not see the page's AsyncLocalStorage stores, and its
+ * promises and timers must not keep the page's context alive. On Node 22+ (AsyncContextFrame) the
+ * inherited context also cost a fifth of a Nest page's server CPU: bench/CHANGES.md.
+ */
+const outsideAnyRequest = AsyncLocalStorage.snapshot();
+
+/**
  * The life of a promised stream after its PUSH_PROMISE: its request is dispatched through Fastify, a
  * handler that never answers is cut off after `pushTimeoutMs`, and its end is reported exactly once:
  * completed, cancelled (the client reset it or the connection went) or failed. A push costs one 'close'
@@ -60,6 +70,10 @@ export class PromisedStreamServer {
 
   /** `headers` as `pushStream()` hands them back; `sent` the same headers as the module built them. */
   serve(push: PromisedPush, pushStream: ServerHttp2Stream, headers: OutgoingHttpHeaders, sent: OutgoingHttpHeaders): void {
+    outsideAnyRequest(() => this.start(push, pushStream, headers, sent));
+  }
+
+  private start(push: PromisedPush, pushStream: ServerHttp2Stream, headers: OutgoingHttpHeaders, sent: OutgoingHttpHeaders): void {
     push.stream = pushStream;
     pushStream.on('close', () => this.closed(push));
     if (this.pushTimeoutMs > 0 && push.connection.sweep === undefined) this.armSweep(push.connection, this.pushTimeoutMs);

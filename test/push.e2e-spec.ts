@@ -155,6 +155,15 @@ describe('the synthesized request', () => {
     expect(echoed.headers).not.toHaveProperty('if-none-match');
   });
 
+  it('starts outside the async context of the page that pushed it, as a client\'s request does', async () => {
+    const page = await fetchWithPushes(client, '/page-in-store');
+    expect(json(page.body)).toEqual({ store: 'page' });
+    expect(pushedPaths(page)).toEqual(['/asset/store']);
+    expect(json(page.pushes[0].body)).toEqual({ store: null });
+    const asked = await fetchWithPushes(client, '/asset/store');
+    expect(json(asked.body)).toEqual({ store: null });
+  });
+
   it('takes the query string and given headers, which win over inherited ones', async () => {
     const page = await fetchWithPushes(client, '/echo-push?case=qs', { 'user-agent': 'client' });
     expect(page.pushes[0].request).toMatchObject({ ':path': '/echo?a=1&b=%20', accept: 'text/plain', 'user-agent': 'given' });
