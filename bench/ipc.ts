@@ -1,6 +1,7 @@
 /** Forked children and the little request/response protocol the orchestrator speaks with them over IPC. */
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { pinChild } from './cpu-pinning';
 
 /** Every child this process started, so a failing or timed-out run can end exactly those. */
 const children = new Set<ChildProcess>();
@@ -32,6 +33,7 @@ export function forkChild(script: string, args: string[] = [], execArgv: string[
     env: env ? { ...process.env, ...env } : process.env,
   });
   children.add(child);
+  pinChild(child.pid, script === 'server' ? 'server' : 'load');
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
     children.delete(child);
     resolve(code);

@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { BODY_LENGTHS, PAGE_PATH, PLAIN_PATH, SHAPE_ASSETS, SHAPE_LABELS, type Shape } from './assets';
+import { onLoadCore } from './cpu-pinning';
 import { cpuMs, fmt, log, median, pct, startServer, stopServer, table, type Server } from './measure';
 
 export interface OverheadSettings {
@@ -45,7 +46,7 @@ async function h2load(bin: string, server: Server, seconds: number, path = PLAIN
 export async function runH2load(bin: string, server: Server, load: string[], path: string, timeoutMs: number): Promise<{ reqPerSec: number; served: number }> {
   const h1 = server.spec.app === 'nest' && server.spec.express ? ['--h1'] : [];
   const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(bin, [...h1, ...load, `${server.url}${path}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(...onLoadCore(bin, [...h1, ...load, `${server.url}${path}`]), { stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     child.stdout.on('data', (chunk) => (text += chunk));
     child.stderr.on('data', (chunk) => (text += chunk));

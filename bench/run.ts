@@ -19,6 +19,7 @@ import { latencySection } from './rtt';
 import { memorySection } from './memory';
 import { profileSection } from './cpu-profile';
 import { instructionsSection, instructionsSeconds } from './instructions';
+import { enablePinning, pinningNote } from './cpu-pinning';
 
 const HELP = `npm run bench -- [flags]
   --parts=1,2,3,4,5     parts to run (1 push vs. fetch, 2 overhead, 3 latency, 4 memory, 5 profile); --only= is the same;
@@ -29,10 +30,11 @@ const HELP = `npm run bench -- [flags]
   --quick               fewer, shorter rounds (a smoke run, not for figures)
   --rounds=N --duration=MS   part 1: rounds, and milliseconds per variant per round; part 6: runs per variant (default 3)
   --no-profile          leave part 5 out
+  --no-pin              leave processes to the scheduler (default: servers on the last core, load on core 0)
   --write               write bench/RESULTS.md even for a partial or quick run (a full run always does)`;
 
 const argv = process.argv.slice(2);
-const KNOWN = ['parts', 'only', 'shapes', 'transports', 'node', 'quick', 'rounds', 'duration', 'no-profile', 'write', 'help'];
+const KNOWN = ['parts', 'only', 'shapes', 'transports', 'node', 'quick', 'rounds', 'duration', 'no-profile', 'no-pin', 'write', 'help'];
 for (const arg of argv) {
   const name = /^--([a-z-]+)/.exec(arg)?.[1];
   if (!name || !KNOWN.includes(name)) {
@@ -65,6 +67,7 @@ if (NODE && realpathSync(NODE) !== realpathSync(process.execPath)) {
   process.exit(result.status ?? 1);
 }
 
+enablePinning(!flag('no-pin'));
 const QUICK = flag('quick');
 // Part 6 runs only when named (--parts=6 or --only=6): it takes about 12 minutes and needs valgrind.
 const PARTS = list('parts', ['1', '2', '3', '4', '5', '6'] as const)
@@ -230,7 +233,8 @@ async function main(): Promise<void> {
     `Machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${fmt(os.totalmem() / 1073741824, 0)} GB RAM, ` +
       `${os.type()} ${os.release()}; Node ${NODE_VERSION}; @nestjs/core ${versionOf('@nestjs/core')}, ` +
       `@nestjs/platform-fastify ${versionOf('@nestjs/platform-fastify')}, fastify ${versionOf('fastify')}, ` +
-      `@fastify/static ${versionOf('@fastify/static')}. Servers, load drivers and proxies each in their own process, on 127.0.0.1.`,
+      `@fastify/static ${versionOf('@fastify/static')}. Servers, load drivers and proxies each in their own process, on 127.0.0.1. ` +
+      pinningNote(),
     '',
     `**Machine load.** Load average (1, 5, 15 min) ${loadBefore} before the run, ${loadAverage()} after it (the bench itself keeps ` +
       `about 2 cores busy). Busy CPU in the last second before it started (after waiting up to ${IDLE_WAIT_MS / 1000} s for a quiet second): ` +
