@@ -46,6 +46,8 @@ export interface DriverConfig {
   maxPages?: number;
   hold?: boolean;
   holdTimeoutMs?: number;
+  /** Stay up for the next `run` message (measure.ts `LoadDriver`): one warmed-up client for every run. */
+  persistent?: boolean;
 }
 
 export interface DriverResult {
@@ -140,6 +142,7 @@ function readBody(stream: http2.ClientHttp2Stream, path: string, onHeaders?: () 
 let sequence = 0;
 
 async function main(config: DriverConfig): Promise<void> {
+  Object.assign(counts, { pages: 0, pushes: 0, assets: 0, bytes: 0, informational: 0, errors: 0, firstError: undefined });
   let started = performance.now();
   let cpuStart = process.cpuUsage();
   const warmupMs = config.warmupMs ?? 0;
@@ -243,7 +246,9 @@ async function main(config: DriverConfig): Promise<void> {
     elapsedMs,
     cpuMs: (cpu.user + cpu.system) / 1000,
   };
-  process.send!(result, () => process.exit(0));
+  process.send!(result, () => {
+    if (!config.persistent) process.exit(0);
+  });
 }
 
 /**
@@ -284,12 +289,10 @@ async function hold(sessions: http2.ClientHttp2Session[], config: DriverConfig, 
 
 // A hard bound on any run: 2 minutes, or longer when the run is meant to be longer (part 6, a server under valgrind).
 let bound = setTimeout(() => process.exit(2), 120_000).unref();
-process.once('message', (message: DriverConfig & { type: string }) => {
+process.on('message', (message: DriverConfig & { type: string }) => {
   const runMs = (message.warmupMs ?? 0) + (message.durationMs ?? 60_000) + DRAIN_MS + 10_000;
-  if (runMs > 120_000) {
-    clearTimeout(bound);
-    bound = setTimeout(() => process.exit(2), runMs).unref();
-  }
+  clearTimeout(bound);
+  bound = setTimeout(() => process.exit(2), Math.max(120_000, runMs)).unref();
   if (message.type === 'run') void main(message).catch((error) => {
     process.send!({ type: 'error', error: String(error?.stack ?? error) }, () => process.exit(1));
   });

@@ -63,24 +63,40 @@ export function target(server: Server): Pick<DriverConfig, 'url' | 'ca' | 'asset
 }
 
 /**
- * One load-driver run in its own process; fails on any error the driver saw. With `config.warmupMs`,
- * `onMark` runs when the unmeasured start ends (read the server's CPU there).
+ * One load-driver run; fails on any error the driver saw. With `config.warmupMs`, `onMark` runs when the
+ * unmeasured start ends (read the server's CPU there). The run gets a process of its own unless `driver`
+ * (startDriver) is given: a driver that already ran is a warmed-up client, so every run of a comparison
+ * loads its server the same way, not the first ones with a client still compiling its code.
  */
-export async function drive(config: DriverConfig, onMark?: () => Promise<void>): Promise<DriverResult> {
-  const driver = forkChild('load-driver');
+export async function drive(config: DriverConfig, onMark?: () => Promise<void>, driver?: Child): Promise<DriverResult> {
+  const own = driver ?? forkChild('load-driver');
   const timeoutMs = (config.warmupMs ?? 0) + (config.durationMs ?? 60_000) + 30_000;
   try {
-    const marked = config.warmupMs ? driver.next('mark', timeoutMs).then(onMark) : Promise.resolve();
+    const marked = config.warmupMs ? own.next('mark', timeoutMs).then(onMark) : Promise.resolve();
     marked.catch(() => undefined); // awaited below; a driver that fails first reports through `result`
-    const result = await driver.request<DriverResult>({ type: 'run', ...config }, 'result', timeoutMs);
+    const result = await own.request<DriverResult>({ type: 'run', ...config, persistent: driver !== undefined }, 'result', timeoutMs);
     await marked;
     if (result.errors > 0) throw new Error(`${result.errors} errors in ${config.mode} run on ${config.url}, first: ${result.firstError}`);
     return result;
+  } catch (error) {
+    if (driver) await stopDriver(driver);
+    throw error;
   } finally {
-    // A driver that failed or timed out may still be running: end it, then wait for it.
-    if (driver.process.exitCode === null) setTimeout(() => driver.process.kill('SIGKILL'), 5000).unref();
-    await driver.exited;
+    if (!driver) await stopDriver(own);
   }
+}
+
+/** A load driver that stays up for several `drive()` runs; end it with stopDriver. */
+export function startDriver(): Child {
+  return forkChild('load-driver');
+}
+
+/** Ends a driver (one that failed or timed out may still be running), then waits for it. */
+export async function stopDriver(driver: Child): Promise<void> {
+  if (driver.process.exitCode === null) setTimeout(() => driver.process.kill('SIGKILL'), 5000).unref();
+  // A persistent driver exits when its channel closes (ipc.ts reportErrors).
+  if (driver.process.connected) driver.process.disconnect();
+  await driver.exited;
 }
 
 // ------------------------------------------------------------------------------------ machine load

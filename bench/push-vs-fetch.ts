@@ -3,16 +3,18 @@
  * variants per shape and transport, alternated round by round with the order rotated:
  *
  * - `push`:          Nest + PushModule, `@Push` of the three assets, the client accepts push;
- * - `fetch-module`:  the same server, the client sends SETTINGS_ENABLE_PUSH=0 (as browsers do), gets the
+ * - `fetch-module`:  the same app (a server process of its own), the client sends SETTINGS_ENABLE_PUSH=0 (as browsers do), gets the
  *                    module's 103 Early Hints and GETs the three assets after the page body;
  * - `fetch-plain`:   the same controllers without PushModule and without `@Push` (the app before adopting
  *                    the library), the client GETs the assets after the page body;
  * - `raw-push`, `raw-fetch`: the node:http2 floor, pushing or serving the same bodies from memory.
  */
+import type { Child } from './ipc';
 import type { DriverConfig } from './load-driver';
 import { BODY_LENGTHS, PAGE_PATH, SHAPE_ASSETS, SHAPE_LABELS, type Shape } from './assets';
 import {
-  TRANSPORT_LABELS, cpuMs, drive, fmt, log, machineBusyPct, machineTicks, median, medianAndRange, startServer, stopServer, table,
+  TRANSPORT_LABELS, cpuMs, drive, fmt, log, machineBusyPct, machineTicks, median, medianAndRange, startDriver, startServer, stopDriver,
+  stopServer, table,
   target, type Server, type Transport,
 } from './measure';
 
@@ -60,7 +62,7 @@ export interface GroupResult {
 /** Unmeasured load at the start of every measured run, on the same connections (see DriverConfig.warmupMs). */
 const RUN_WARMUP_MS = 300;
 
-async function runVariant(variant: Variant, durationMs: number): Promise<RunSample> {
+async function runVariant(variant: Variant, durationMs: number, driver: Child): Promise<RunSample> {
   let before = 0;
   let machineBefore: ReturnType<typeof machineTicks>;
   const result = await drive(
@@ -69,6 +71,7 @@ async function runVariant(variant: Variant, durationMs: number): Promise<RunSamp
       before = await cpuMs(variant.server);
       machineBefore = machineTicks();
     },
+    driver,
   );
   const machineAfter = machineTicks();
   const serverMs = (await cpuMs(variant.server)) - before;
@@ -96,27 +99,28 @@ async function runVariant(variant: Variant, durationMs: number): Promise<RunSamp
 export async function pushVsFetch(shape: Shape, transport: Transport, settings: PushVsFetchSettings): Promise<GroupResult> {
   log(`1. push vs. fetch, shape ${shape}, ${transport}: starting servers`);
   const tls = transport === 'tls';
-  const withModule = await startServer({ app: 'nest', shape, push: true, tls });
-  const plain = await startServer({ app: 'nest', shape, tls });
-  const raw = await startServer({ app: 'raw', shape, tls });
+  // One server process per variant, the same app where two variants share it: the garbage one variant's
+  // run leaves is then collected in its own later runs, never in another variant's (pushing and fetching
+  // differ most in what survives to the old generation).
   const variants: Variant[] = [
-    { key: 'push', label: 'push: PushModule, `@Push` of the 3 assets, client accepts push', server: withModule, mode: 'push' },
-    { key: 'fetch-module', label: 'fetch, module loaded: same app, client sends ENABLE_PUSH=0, gets the 103, GETs the 3 assets after the page body', server: withModule, mode: 'fetch' },
-    { key: 'fetch-plain', label: 'fetch, no module: same controllers without PushModule and `@Push`, client GETs the 3 assets after the page body', server: plain, mode: 'fetch' },
-    { key: 'raw-push', label: 'raw `node:http2`, push (floor)', server: raw, mode: 'push' },
-    { key: 'raw-fetch', label: 'raw `node:http2`, client GETs after the page body (floor)', server: raw, mode: 'fetch' },
+    { key: 'push', label: 'push: PushModule, `@Push` of the 3 assets, client accepts push', server: await startServer({ app: 'nest', shape, push: true, tls }), mode: 'push' },
+    { key: 'fetch-module', label: 'fetch, module loaded: same app, client sends ENABLE_PUSH=0, gets the 103, GETs the 3 assets after the page body', server: await startServer({ app: 'nest', shape, push: true, tls }), mode: 'fetch' },
+    { key: 'fetch-plain', label: 'fetch, no module: same controllers without PushModule and `@Push`, client GETs the 3 assets after the page body', server: await startServer({ app: 'nest', shape, tls }), mode: 'fetch' },
+    { key: 'raw-push', label: 'raw `node:http2`, push (floor)', server: await startServer({ app: 'raw', shape, tls }), mode: 'push' },
+    { key: 'raw-fetch', label: 'raw `node:http2`, client GETs after the page body (floor)', server: await startServer({ app: 'raw', shape, tls }), mode: 'fetch' },
   ];
   const samples = new Map<VariantKey, RunSample[]>(variants.map((v) => [v.key, []]));
+  const driver = startDriver();
   try {
-    for (const variant of variants) await runVariant(variant, settings.warmupMs); // warm-up, discarded
+    for (const variant of variants) await runVariant(variant, settings.warmupMs, driver); // warm-up, discarded
     for (let round = 0; round < settings.rounds; round++) {
       // Rotate the order each round: no variant always runs first or after the same neighbour.
       const order = variants.map((_, i) => variants[(i + round) % variants.length]);
-      for (const variant of order) samples.get(variant.key)!.push(await runVariant(variant, settings.runMs));
+      for (const variant of order) samples.get(variant.key)!.push(await runVariant(variant, settings.runMs, driver));
       log(`   round ${round + 1}/${settings.rounds}: ${variants.map((v) => `${v.key} ${fmt(samples.get(v.key)!.at(-1)!.serverUsPerPage)} µs/page`).join(', ')}`);
     }
   } finally {
-    await Promise.all([withModule, plain, raw].map(stopServer));
+    await Promise.all([stopDriver(driver), ...variants.map((v) => stopServer(v.server))]);
   }
 
   const med = (key: VariantKey, field: keyof RunSample) => median(samples.get(key)!.map((s) => s[field]));

@@ -82,7 +82,7 @@ const settings = {
   pushVsFetch: {
     rounds: Number(value('rounds') ?? (QUICK ? 2 : 7)),
     runMs: Number(value('duration') ?? (QUICK ? 1000 : 2000)),
-    warmupMs: QUICK ? 500 : 1000,
+    warmupMs: QUICK ? 500 : 4000,
     nodeVersion: NODE_VERSION,
   },
   overhead: {
