@@ -46,7 +46,7 @@ export interface DriverConfig {
   maxPages?: number;
   hold?: boolean;
   holdTimeoutMs?: number;
-  /** Stay up for the next `run` message (measure.ts `LoadDriver`): one warmed-up client for every run. */
+  /** Stay up for the next `run` message (measure.ts `startDriver`): one warmed-up client for every run. */
   persistent?: boolean;
 }
 

@@ -3,8 +3,9 @@
  * variants per shape and transport, alternated round by round with the order rotated:
  *
  * - `push`:          Nest + PushModule, `@Push` of the three assets, the client accepts push;
- * - `fetch-module`:  the same app (a server process of its own), the client sends SETTINGS_ENABLE_PUSH=0 (as browsers do), gets the
- *                    module's 103 Early Hints and GETs the three assets after the page body;
+ * - `fetch-module`:  the same app (in a server process of its own), the client sends SETTINGS_ENABLE_PUSH=0
+ *                    (as browsers do), gets the module's 103 Early Hints and GETs the three assets after the
+ *                    page body;
  * - `fetch-plain`:   the same controllers without PushModule and without `@Push` (the app before adopting
  *                    the library), the client GETs the assets after the page body;
  * - `raw-push`, `raw-fetch`: the node:http2 floor, pushing or serving the same bodies from memory.

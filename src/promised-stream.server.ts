@@ -38,8 +38,8 @@ function onPushedStreamError(): void {}
  * The async context of code that runs outside any request, taken when this file loads. A pushed request
  * starts in it, as a client's request does (Node's 'stream' event), not in the async context of the page
  * that pushed it: the pushed request's code must not see the page's AsyncLocalStorage stores, and its
- * promises and timers must not keep the page's context alive. On Node 22+ (AsyncContextFrame) the
- * inherited context also cost a fifth of a Nest page's server CPU: bench/CHANGES.md.
+ * promises and timers must not keep the page's context alive. On Node 24 the inherited context also cost
+ * about a fifth of the server CPU of a page that pushes Nest handlers: bench/CHANGES.md.
  */
 const outsideAnyRequest = AsyncLocalStorage.snapshot();
 
