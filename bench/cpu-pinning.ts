@@ -8,7 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
-import { findCommand } from './overhead';
+import { findCommand } from './find-command';
 
 /** The core of the servers (the last one) and the core of load drivers, proxies, h2load and this process. */
 const SERVER_CPU = os.availableParallelism() - 1;
@@ -16,11 +16,10 @@ const LOAD_CPU = 0;
 
 let taskset: string | undefined;
 
-/** Turns pinning on if it is possible and wanted; pins this process to the load core. Returns whether it is on. */
-export function enablePinning(wanted: boolean): boolean {
+/** Turns pinning on if it is possible and wanted; pins this process to the load core. */
+export function enablePinning(wanted: boolean): void {
   taskset = wanted && os.availableParallelism() >= 2 ? findCommand('taskset') : undefined;
   if (taskset) pin(process.pid, LOAD_CPU);
-  return taskset !== undefined;
 }
 
 /** One line for RESULTS.md: where the processes ran. */

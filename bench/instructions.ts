@@ -19,7 +19,8 @@ import { PLAIN_PATH, SHAPE_ASSETS, SHAPE_LABELS } from './assets';
 import type { DriverMode } from './load-driver';
 import { drive, fmt, log, median, medianAndRange, pct, startServer, table, target, type Server } from './measure';
 import { CONNECTIONS, STREAMS } from './push-vs-fetch';
-import { findCommand, runH2load } from './overhead';
+import { findCommand } from './find-command';
+import { runH2load } from './overhead';
 import type { ServerSpec } from './server';
 
 export interface InstructionSettings {

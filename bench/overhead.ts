@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { BODY_LENGTHS, PAGE_PATH, PLAIN_PATH, SHAPE_ASSETS, SHAPE_LABELS, type Shape } from './assets';
 import { onLoadCore } from './cpu-pinning';
+import { findCommand } from './find-command';
 import { cpuMs, fmt, log, median, pct, startServer, stopServer, table, type Server } from './measure';
 
 export interface OverheadSettings {
@@ -15,12 +16,6 @@ export interface OverheadSettings {
   routeSeconds: number;
   shapes: readonly Shape[];
   nodeVersion: string;
-}
-
-/** A command's path on the PATH, or undefined. */
-export function findCommand(name: string): string | undefined {
-  const which = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-  return which.status === 0 ? which.stdout.trim() || undefined : undefined;
 }
 
 /** h2load from the PATH (Debian package nghttp2-client). */
