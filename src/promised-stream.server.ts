@@ -7,8 +7,9 @@ import { bodyBytes, type PushedRequestDispatcher } from './adapters/pushed-reque
 
 /** One push, from its PUSH_PROMISE to the close of its stream. */
 export class PromisedPush {
-  /** The promised stream, once Node handed it over. */
+  /** The promised stream, from Node's callback to its close. */
   stream: ServerHttp2Stream | undefined = undefined;
+  /** The pushed request's response, from its dispatch to the close of its stream. */
   response: Http2ServerResponse | undefined = undefined;
   /** True once its end (completed, cancelled or failed) was reported. */
   settled = false;
@@ -87,10 +88,16 @@ export class PromisedStreamServer {
 
   private closed(push: PromisedPush): void {
     push.connection.open.delete(push);
-    if (push.settled) return;
-    push.settled = true;
     const stream = push.stream!;
     const response = push.response;
+    // An ended push holds nothing of its request. V8 comes to allocate a stream's listener table in the old
+    // generation (allocation-site pretenuring), where it outlives the stream until the next full GC, and
+    // with it the 'close' listener that holds this push: through the push, the request's objects survived
+    // every scavenge until then, and V8 pretenured those too (pushed static files: bench/CHANGES.md).
+    push.stream = undefined;
+    push.response = undefined;
+    if (push.settled) return;
+    push.settled = true;
     if (response?.writableEnded && stream.rstCode === h2.NGHTTP2_NO_ERROR) {
       push.connection.allowance.ended(false);
       const status = Number(stream.sentHeaders?.[':status'] ?? response.statusCode);

@@ -1,6 +1,8 @@
 import type { ClientHttp2Session } from 'node:http2';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { PushService } from '../src';
-import { caught, configureTestApp, pushTestModule, trace, UNICODE_BODY } from './fixtures/push-test.app';
+import { caught, configureTestApp, pushedStoreStream, pushTestModule, trace, UNICODE_BODY } from './fixtures/push-test.app';
 import { connect, fetchWithPushes, pushedPaths } from './support/h2-client';
 import { nghttp, parseFrames } from './support/nghttp';
 import { startApp, type StartedApp } from './support/start-app';
@@ -21,6 +23,33 @@ beforeEach(async () => {
 afterEach(() => client.close());
 
 const json = (body: string) => JSON.parse(body);
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(condition()).toBe(true);
+}
+
+/**
+ * The server's stream of the push of `/asset/store`, once closed: its 'close' listeners (Node's own are plain
+ * functions; its 'finish' one closes over the stream, so not the whole table), and a weak reference to it.
+ */
+async function closedStream(): Promise<{ listeners: Function[]; ref: WeakRef<object> }> {
+  const stream = pushedStoreStream.current!;
+  pushedStoreStream.current = undefined;
+  await until(() => stream.closed && stream.destroyed);
+  return { listeners: stream.listeners('close'), ref: new WeakRef(stream) };
+}
+
+/** Whether `ref`'s object was garbage collected after a few full GCs (gc() made available at run time). */
+async function collected(ref: WeakRef<object>): Promise<boolean> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let i = 0; i < 10 && ref.deref() !== undefined; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+  }
+  return ref.deref() === undefined;
+}
 
 describe('@Push on a handler and its controller', () => {
   it('promises every declared resource before the response headers', async () => {
@@ -162,6 +191,17 @@ describe('the synthesized request', () => {
     expect(json(page.pushes[0].body)).toEqual({ store: null });
     const asked = await fetchWithPushes(client, '/asset/store');
     expect(json(asked.body)).toEqual({ store: null });
+  });
+
+  it('is not kept alive by the listeners of its stream once the stream closed', async () => {
+    // V8 may allocate a stream's listener table in the old generation, where it outlives the stream until
+    // the next full GC: a listener reaching the pushed request kept it alive (and promoted it) until then.
+    const page = await fetchWithPushes(client, '/page-in-store');
+    expect(pushedPaths(page)).toEqual(['/asset/store']);
+    const { listeners, ref } = await closedStream();
+    expect(listeners.length).toBeGreaterThan(0);
+    expect(await collected(ref)).toBe(true);
+    expect(listeners).toHaveLength(listeners.length); // held to the end, as an old-generation table would be
   });
 
   it('takes the query string and given headers, which win over inherited ones', async () => {
