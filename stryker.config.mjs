@@ -42,13 +42,13 @@ export default {
   // By default the security-relevant files (README, 'Mutation testing'); `npm run mutation -- --mutate
   // 'src/**/*.ts,!src/index.ts,!src/**/*.interface.ts'` measures the whole of src/ (several hours here).
   mutate: [
-    'src/push.issuer.ts',
-    'src/push-validation.ts',
-    'src/push-connections.ts',
-    'src/push-allowance.ts',
-    'src/preload-*.ts',
-    'src/push-digest*.ts',
-    'src/link-header.pusher.ts',
+    'src/push/push.issuer.ts',
+    'src/push/push-validation.ts',
+    'src/connection/push-connections.ts',
+    'src/connection/push-allowance.ts',
+    'src/hints/preload-*.ts',
+    'src/cache/push-digest*.ts',
+    'src/hints/link-header.pusher.ts',
   ],
   ignorePatterns: ['dist*', 'reports', 'coverage', 'bench', 'soak', '.sample-cert', '.mutation-test-names.json'],
   incremental: true,

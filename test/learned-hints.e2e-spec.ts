@@ -7,7 +7,7 @@
 import type * as http2 from 'node:http2';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { PushModuleOptions } from '../src';
-import { LearnedHints } from '../src/learned-hints/learned-hints';
+import { LearnedHints } from '../src/hints/learned/learned-hints';
 import { APP_GUARD_PROVIDER, GlobalHeaderGuard, learnedHintsModule, serverTrace, traceEarlyHints } from './fixtures/learned-hints.app';
 import { connect } from './support/h2-client';
 import { startApp, type StartedApp } from './support/start-app';

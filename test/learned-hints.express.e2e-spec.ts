@@ -7,7 +7,7 @@
  */
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { PushModuleOptions } from '../src';
-import { LearnedHints } from '../src/learned-hints/learned-hints';
+import { LearnedHints } from '../src/hints/learned/learned-hints';
 import { APP_GUARD_PROVIDER, GlobalHeaderGuard, learnedHintsModule, serverTrace, traceExpressEarlyHints } from './fixtures/learned-hints.app';
 import { http1Exchange } from './support/http1-client';
 import { startExpressApp, type StartedApp } from './support/start-app';

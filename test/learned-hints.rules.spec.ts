@@ -1,5 +1,5 @@
-import { mayLearnFrom, pageKey, wantsLearnedHints, type LearnableExchange } from '../src/learned-hints/learned-hints.rules';
-import { earlyHintLinks } from '../src/preload-link-parser';
+import { mayLearnFrom, pageKey, wantsLearnedHints, type LearnableExchange } from '../src/hints/learned/learned-hints.rules';
+import { earlyHintLinks } from '../src/hints/preload-link-parser';
 
 const ok: LearnableExchange = { method: 'GET', cookie: undefined, authorization: undefined, status: 200, cacheControl: undefined };
 

@@ -1,4 +1,4 @@
-import { LearnedHintsStore } from '../src/learned-hints/learned-hints.store';
+import { LearnedHintsStore } from '../src/hints/learned/learned-hints.store';
 
 const LIMITS = { maxPaths: 3, maxLinksPerPath: 4, maxBytes: 10_000 };
 const link = (n: number) => `</static/${n}.css>; rel=preload; as=style`;

@@ -3,10 +3,10 @@
  * hinted and pushed, and on what the application set itself. The e2e suites (early-hints, observability)
  * check the same through real responses; these pin the merge's edge cases.
  */
-import { PreloadFallback } from '../src/preload-fallback';
-import type { PushContext } from '../src/push-context';
+import { PreloadFallback } from '../src/hints/preload-fallback';
+import type { PushContext } from '../src/context/push-context';
 import type { PushModuleOptions } from '../src';
-import { resolvePushOptions } from '../src/push-validation';
+import { resolvePushOptions } from '../src/push/push-validation';
 
 const STYLE = '</static/style.css>; rel=preload; as=style';
 const SCRIPT = '</static/app.js>; rel=preload; as=script';

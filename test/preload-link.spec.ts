@@ -1,5 +1,5 @@
-import { crossOriginHint, inferPreloadAs, preloadParams } from '../src/preload-link';
-import { earlyHintLinks, preloadTargets } from '../src/preload-link-parser';
+import { crossOriginHint, inferPreloadAs, preloadParams } from '../src/hints/preload-link';
+import { earlyHintLinks, preloadTargets } from '../src/hints/preload-link-parser';
 
 describe('preload links', () => {
   it.each([

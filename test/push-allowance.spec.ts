@@ -5,7 +5,7 @@ import {
   UNWANTED_PROBE_EVERY,
   UNWANTED_WINDOW,
   type PushAllowanceVerdict,
-} from '../src/push-allowance';
+} from '../src/connection/push-allowance';
 
 /** Asks `count` times at `now`; returns how often each verdict came. */
 function takeMany(allowance: PushAllowance, count: number, now = 0): Record<PushAllowanceVerdict, number> {

@@ -1,4 +1,4 @@
-import { PushDigest, readCookie } from '../src/push-digest';
+import { PushDigest, readCookie } from '../src/cache/push-digest';
 
 describe('PushDigest', () => {
   it('remembers what was added, across a round trip through its cookie value', () => {

@@ -7,8 +7,8 @@
 import * as fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { PushValidationError } from '../src';
-import type { NormalizedPush } from '../src/push-resource.interface';
-import { normalizePush, normalizeResource } from '../src/push-validation';
+import type { NormalizedPush } from '../src/push/push-resource.interface';
+import { normalizePush, normalizeResource } from '../src/push/push-validation';
 import {
   HEADER_EDGES,
   MAX_HEADER_FIELDS,

@@ -10,8 +10,8 @@ import * as fc from 'fast-check';
 import assert from 'node:assert/strict';
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, Settings } from 'node:http2';
 import { PushService } from '../src';
-import type { NormalizedPush } from '../src/push-resource.interface';
-import { normalizePush } from '../src/push-validation';
+import type { NormalizedPush } from '../src/push/push-resource.interface';
+import { normalizePush } from '../src/push/push-validation';
 import { decodeWire, encodeWire, pushInputModule, type PushCallReply } from './fixtures/push-input.app';
 import { connect } from './support/h2-client';
 import {

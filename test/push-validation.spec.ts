@@ -1,6 +1,6 @@
 import { PushValidationError } from '../src';
 import type { PushModuleOptions } from '../src';
-import { formatAuthority, normalizePush, normalizeResource, parseAuthority, resolvePushOptions } from '../src/push-validation';
+import { formatAuthority, normalizePush, normalizeResource, parseAuthority, resolvePushOptions } from '../src/push/push-validation';
 
 const rejects = (fn: () => unknown, code: string, message: RegExp) => {
   let thrown: unknown;

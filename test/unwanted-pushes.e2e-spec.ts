@@ -8,7 +8,7 @@ import { startApp, type StartedApp } from './support/start-app';
  * Clients that accept push but reset what they are pushed (OkHttp's default, an API client that already
  * has the resource) keep their connection: Node's HTTP/2 sends GOAWAY once a client's RST_STREAM frames
  * outrun its bucket (1,000, then 33 per second), and counts resets of pushes that had already completed,
- * which the module never sees. The module's answer (src/push-allowance.ts): a budget of pushes per
+ * which the module never sees. The module's answer (src/connection/push-allowance.ts): a budget of pushes per
  * connection, and `unwanted` for a client seen cancelling half of its pushes. (A Node 22.23+ or 24 client
  * sends no reset for a push it already received in full: there the first two tests check the budget alone.)
  */

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HintedRequest } from '../learned-hints/learned-hints';
-import { PushContext } from '../push-context';
-import { pushContextStorage } from '../push-context.storage';
+import type { HintedRequest } from '../hints/learned/learned-hints';
+import { PushContext } from '../context/push-context';
+import { pushContextStorage } from '../context/push-context.storage';
 import type { PushAdapter, PushAdapterParts } from './push-adapter';
 
 /** Express's request: Node's, plus what Express adds (the scheme, `trust proxy` aware; the URL before any mount). */

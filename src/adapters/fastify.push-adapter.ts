@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import { isPushedRequest } from '../is-pushed-request';
-import { hintsBeforeHandler } from '../learned-hints/learned-hints.routes';
-import { writeEarlyHints } from '../preload-fallback';
+import { isPushedRequest } from '../push/is-pushed-request';
+import { hintsBeforeHandler } from '../hints/learned/learned-hints.routes';
+import { writeEarlyHints } from '../hints/preload-fallback';
 import { PUSH_CONTEXT } from '../push.constants';
-import { PushContext } from '../push-context';
-import { pushContextStorage } from '../push-context.storage';
+import { PushContext } from '../context/push-context';
+import { pushContextStorage } from '../context/push-context.storage';
 import type { PushAdapter, PushAdapterParts } from './push-adapter';
-import { PushedRequestDispatcher, type FastifyRouting } from './pushed-request.dispatcher';
+import { PushedRequestDispatcher, type FastifyRouting } from '../dispatch/pushed-request.dispatcher';
 
 /**
  * `@nestjs/platform-fastify`: pushes and hints. Fastify hooks enter each request's context (only when

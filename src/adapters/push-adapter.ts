@@ -1,9 +1,8 @@
-import type { LearnedHints } from '../learned-hints/learned-hints';
-import type { LinkHeaderPusher } from '../link-header.pusher';
-import type { PreloadFallback } from '../preload-fallback';
-import type { PushContext } from '../push-context';
-import type { DigestCookie } from '../push-digest.cookie';
-import type { PushedRequestDispatcher } from './pushed-request.dispatcher';
+import type { LearnedHints } from '../hints/learned/learned-hints';
+import type { LinkHeaderPusher } from '../hints/link-header.pusher';
+import type { PreloadFallback } from '../hints/preload-fallback';
+import type { DigestCookie } from '../cache/push-digest.cookie';
+import type { IssuerAdapter } from '../push/push.issuer';
 
 /**
  * Where the module meets the HTTP adapter: the only code that differs between Fastify and Express.
@@ -11,7 +10,7 @@ import type { PushedRequestDispatcher } from './pushed-request.dispatcher';
  * they see a request only through its PushContext (whose 103 goes out through Node's `writeEarlyHints`,
  * the same call under both adapters).
  */
-export interface PushAdapter {
+export interface PushAdapter extends IssuerAdapter {
   /** For logs: `Fastify`, `Express`. */
   readonly name: string;
   /**
@@ -26,10 +25,6 @@ export interface PushAdapter {
    * response's headers (preload links, digest cookie, learning) just before they are written.
    */
   install(enterContexts: boolean): void;
-  /** The PushContext of a request being handled, created on first use. Called without `this`. */
-  readonly contextOf: (request: object, reply: object) => PushContext;
-  /** Serves promised streams through the adapter's router; undefined where it cannot push (hints mode). */
-  readonly dispatcher: PushedRequestDispatcher | undefined;
 }
 
 /** The shared parts an adapter calls from its hooks. */

@@ -4,7 +4,7 @@
 // 2. Every suite, for the mutants the first pass left alive (survived, not covered, timed out), selected by
 //    their location (`--mutate src/FILE.ts:LINE:COLUMN-LINE:COLUMN`).
 // Then it prints each file's result, the second pass's verdict taking precedence. Arguments go to Stryker
-// (`npm run mutation -- --mutate src/push.issuer.ts`); --mutate only to the first pass.
+// (`npm run mutation -- --mutate src/push/push.issuer.ts`); --mutate only to the first pass.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 

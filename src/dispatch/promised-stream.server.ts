@@ -1,31 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { constants as h2, type Http2ServerResponse, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import type { PushConnection } from './push-connections';
-import type { PushCounts } from './push-context';
-import type { PushMonitor } from './push.monitor';
-import { bodyBytes, type PushedRequestDispatcher } from './adapters/pushed-request.dispatcher';
-
-/** One push, from its PUSH_PROMISE to the close of its stream. */
-export class PromisedPush {
-  /** The promised stream, from Node's callback to its close. */
-  stream: ServerHttp2Stream | undefined = undefined;
-  /** The pushed request's response, from its dispatch to the close of its stream. */
-  response: Http2ServerResponse | undefined = undefined;
-  /** True once its end (completed, cancelled or failed) was reported. */
-  settled = false;
-
-  constructor(
-    /** The page's push counts only: holding its whole context would keep the page's objects alive until every push ends. */
-    readonly counts: PushCounts,
-    readonly connection: PushConnection,
-    /** Diary key: method, scheme, authority, path and query. */
-    readonly key: string,
-    /** Path and query, for events. */
-    readonly url: string,
-    /** `performance.now()` when the push was promised. */
-    readonly started: number,
-  ) {}
-}
+import { constants as h2, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { PromisedPush, PushConnection } from '../connection/push-connections';
+import type { PushMonitor } from '../monitor/push.monitor';
+import { bodyBytes, type PushedRequestDispatcher } from './pushed-request.dispatcher';
 
 /**
  * A client cancelling a push is a normal event: never let it become an unhandled 'error'. The request that

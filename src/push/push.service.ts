@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { PushOutsideRequestError } from './push.errors';
-import { pushContextStorage } from './push-context.storage';
+import { pushContextStorage } from '../context/push-context.storage';
 import type { PushHeaders, PushOptions } from './push-resource.interface';
 import { normalizePush } from './push-validation';
 import { PushIssuer } from './push.issuer';
-import { PreloadFallback } from './preload-fallback';
-import type { PushStats } from './push-event.interface';
-import { PushMonitor } from './push.monitor';
+import { PreloadFallback } from '../hints/preload-fallback';
+import type { PushStats } from '../monitor/push-event.interface';
+import { PushMonitor } from '../monitor/push.monitor';
 
 /**
  * Pushes resources from code that runs while a request is handled, like Cowboy's `cowboy_req:push/4`.

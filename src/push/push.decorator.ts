@@ -1,5 +1,5 @@
 import { GUARDS_METADATA } from '@nestjs/common/constants';
-import { PUSH_RESOURCES_METADATA } from './push.constants';
+import { PUSH_RESOURCES_METADATA } from '../push.constants';
 import { PushGuard } from './push.guard';
 import type { NormalizedPush, PushResource } from './push-resource.interface';
 import { normalizeResource } from './push-validation';

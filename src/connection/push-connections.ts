@@ -1,5 +1,5 @@
-import type { Http2Session } from 'node:http2';
-import type { PromisedPush } from './promised-stream.server';
+import type { Http2ServerResponse, Http2Session, ServerHttp2Stream } from 'node:http2';
+import type { PushCounts } from '../context/push-context';
 import { PushAllowance, type PushBudget } from './push-allowance';
 
 /**
@@ -41,6 +41,28 @@ export class PushConnection {
   forget(key: string): void {
     this.diary.delete(key);
   }
+}
+
+/** One push, from its PUSH_PROMISE to the close of its stream. */
+export class PromisedPush {
+  /** The promised stream, from Node's callback to its close. */
+  stream: ServerHttp2Stream | undefined = undefined;
+  /** The pushed request's response, from its dispatch to the close of its stream. */
+  response: Http2ServerResponse | undefined = undefined;
+  /** True once its end (completed, cancelled or failed) was reported. */
+  settled = false;
+
+  constructor(
+    /** The page's push counts only: holding its whole context would keep the page's objects alive until every push ends. */
+    readonly counts: PushCounts,
+    readonly connection: PushConnection,
+    /** Diary key: method, scheme, authority, path and query. */
+    readonly key: string,
+    /** Path and query, for events. */
+    readonly url: string,
+    /** `performance.now()` when the push was promised. */
+    readonly started: number,
+  ) {}
 }
 
 /** Per-connection push state. Nothing here is shared between processes. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { RESOLVED_PUSH_OPTIONS } from '../push.constants';
-import type { PushContext } from '../push-context';
-import type { ResolvedPushOptions } from '../push-module-options.interface';
+import { RESOLVED_PUSH_OPTIONS } from '../../push.constants';
+import type { PushContext } from '../../context/push-context';
+import type { ResolvedPushOptions } from '../../module/push-module-options.interface';
 import { earlyHintLinks } from '../preload-link-parser';
 import { LearnedHintsStore } from './learned-hints.store';
 import { mayLearnFrom, pageKey, wantsLearnedHints, type HeaderValue } from './learned-hints.rules';

@@ -1,4 +1,4 @@
-import { PushContext } from './push-context';
+import { PushContext } from '../context/push-context';
 
 /** What the module did for one response: for logs such as `pushed 2, hinted 0, cancelled 0`. */
 export interface PushSummary {

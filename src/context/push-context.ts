@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Stream } from 'node:http2';
-import { isPushedRequest } from './is-pushed-request';
-import { PUSH_CONTEXT } from './push.constants';
-import { HINTED_OUTCOMES, type PushOutcome } from './push-outcome';
-import type { PushDigest } from './push-digest';
-import { formatAuthority, parseAuthority } from './push-validation';
+import { isPushedRequest } from '../push/is-pushed-request';
+import { PUSH_CONTEXT } from '../push.constants';
+import { HINTED_OUTCOMES, type PushOutcome } from '../push/push-outcome';
+import type { PushDigest } from '../cache/push-digest';
+import { formatAuthority, parseAuthority } from '../push/push-validation';
 
 type RequestWithContext = { [PUSH_CONTEXT]?: PushContext };
 

@@ -1,5 +1,5 @@
-import type { PushBudget } from './push-allowance';
-import type { PushEvent } from './push-event.interface';
+import type { PushBudget } from '../connection/push-allowance';
+import type { PushEvent } from '../monitor/push-event.interface';
 
 export interface PushModuleOptions {
   /**

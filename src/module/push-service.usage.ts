@@ -1,5 +1,5 @@
 import type { ModulesContainer } from '@nestjs/core';
-import { PushService } from './push.service';
+import { PushService } from '../push/push.service';
 
 /** Nest's metadata keys for constructor and property injection. */
 const PARAM_TYPES = 'design:paramtypes';

@@ -10,12 +10,12 @@ import {
   DEFAULT_MAX_CONCURRENT_PUSHES_PER_CONNECTION,
   DEFAULT_MAX_PUSHES_PER_REQUEST,
   DEFAULT_PUSH_TIMEOUT_MS,
-} from './push.constants';
+} from '../push.constants';
 import { PushValidationError } from './push.errors';
-import type { PushModuleOptions, ResolvedPushOptions } from './push-module-options.interface';
+import type { PushModuleOptions, ResolvedPushOptions } from '../module/push-module-options.interface';
 import type { NormalizedPush, PreloadAs, PushHeaders, PushMethod, PushOptions, PushResource } from './push-resource.interface';
-import { inferPreloadAs, preloadParams } from './preload-link';
-import { DEFAULT_CONNECTION_PUSH_BUDGET, type PushBudget } from './push-allowance';
+import { inferPreloadAs, preloadParams } from '../hints/preload-link';
+import { DEFAULT_CONNECTION_PUSH_BUDGET, type PushBudget } from '../connection/push-allowance';
 
 const MAX_PATH_LENGTH = 8192;
 const MAX_VALUE_LENGTH = 8192;

@@ -1,4 +1,4 @@
-import type { PushOutcome } from './push-outcome';
+import type { PushOutcome } from '../push/push-outcome';
 
 /** Why a push was not promised: every outcome but `promised` and `failed`. */
 export type PushRefusal = Exclude<PushOutcome, 'promised' | 'failed'>;

@@ -1,4 +1,4 @@
-import { PUSHED_REQUEST } from './push.constants';
+import { PUSHED_REQUEST } from '../push.constants';
 
 /**
  * True for a request this module synthesized for a pushed stream, false for one a client sent. Takes a

@@ -1,9 +1,9 @@
 import { Injectable, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { PUSH_RESOURCES_METADATA } from './push.constants';
+import { PUSH_RESOURCES_METADATA } from '../push.constants';
 import type { NormalizedPush } from './push-resource.interface';
 import { PushIssuer } from './push.issuer';
-import { PreloadFallback } from './preload-fallback';
+import { PreloadFallback } from '../hints/preload-fallback';
 
 const NOTHING: readonly NormalizedPush[] = Object.freeze([]);
 

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { RESOLVED_PUSH_OPTIONS } from './push.constants';
-import type { PushContext } from './push-context';
-import type { ResolvedPushOptions } from './push-module-options.interface';
-import { normalizePush } from './push-validation';
+import { RESOLVED_PUSH_OPTIONS } from '../push.constants';
+import type { PushContext } from '../context/push-context';
+import type { ResolvedPushOptions } from '../module/push-module-options.interface';
+import { normalizePush } from '../push/push-validation';
 import { preloadTargets } from './preload-link-parser';
-import { PushIssuer } from './push.issuer';
-import { PushMonitor } from './push.monitor';
+import { PushIssuer } from '../push/push.issuer';
+import { PushMonitor } from '../monitor/push.monitor';
 
 /**
  * `pushLinkHeaders`: pushes what the response's own `Link: rel=preload` header names, just before its

@@ -1,18 +1,26 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { OutgoingHttpHeaders } from 'node:http2';
-import { CREDENTIAL_HEADERS, RESOLVED_PUSH_OPTIONS } from './push.constants';
+import { CREDENTIAL_HEADERS, RESOLVED_PUSH_OPTIONS } from '../push.constants';
 import { PushAfterResponseError, PushValidationError } from './push.errors';
-import { PushConnections } from './push-connections';
-import { PushMonitor } from './push.monitor';
-import { DigestCookie } from './push-digest.cookie';
-import type { ResolvedPushOptions } from './push-module-options.interface';
+import { PromisedPush, PushConnections } from '../connection/push-connections';
+import { PushMonitor } from '../monitor/push.monitor';
+import { DigestCookie } from '../cache/push-digest.cookie';
+import type { ResolvedPushOptions } from '../module/push-module-options.interface';
 import type { PushOutcome } from './push-outcome';
 import type { NormalizedPush } from './push-resource.interface';
 import { formatAuthority, headerListSize } from './push-validation';
-import { PromisedPush, PromisedStreamServer } from './promised-stream.server';
-import { crossOriginHint } from './preload-link';
-import type { PushAdapter } from './adapters/push-adapter';
-import type { PushContext } from './push-context';
+import { PromisedStreamServer } from '../dispatch/promised-stream.server';
+import { crossOriginHint } from '../hints/preload-link';
+import type { PushedRequestDispatcher } from '../dispatch/pushed-request.dispatcher';
+import type { PushContext } from '../context/push-context';
+
+/** What the issuer takes from the HTTP adapter (adapters/push-adapter.ts), which it does not otherwise know. */
+export interface IssuerAdapter {
+  /** The PushContext of a request being handled, created on first use. Called without `this`. */
+  readonly contextOf: (request: object, reply: object) => PushContext;
+  /** Serves promised streams through the adapter's router; undefined where it cannot push (hints mode). */
+  readonly dispatcher: PushedRequestDispatcher | undefined;
+}
 
 /** Where a push goes, once the current request's scheme and authority filled in what the caller left out. */
 interface PushTarget {
@@ -47,10 +55,10 @@ export class PushIssuer {
   }
 
   /** The PushContext of a request being handled, created on first use; the adapter's way. */
-  contextOf: PushAdapter['contextOf'] = notAttached;
+  contextOf: IssuerAdapter['contextOf'] = notAttached;
 
   /** Uses `adapter` from now on: its requests' contexts, and its router for pushed requests if it can push. */
-  attach(adapter: PushAdapter): void {
+  attach(adapter: IssuerAdapter): void {
     this.contextOf = adapter.contextOf;
     this.active = true;
     if (adapter.dispatcher) this.streams = new PromisedStreamServer(adapter.dispatcher, this.monitor, this.options.pushTimeoutMs);

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { RESOLVED_PUSH_OPTIONS } from './push.constants';
-import type { PushContext } from './push-context';
+import { RESOLVED_PUSH_OPTIONS } from '../push.constants';
+import type { PushContext } from '../context/push-context';
 import { PushDigest, readCookie } from './push-digest';
-import type { ResolvedPushOptions } from './push-module-options.interface';
-import type { NormalizedPush } from './push-resource.interface';
+import type { ResolvedPushOptions } from '../module/push-module-options.interface';
+import type { NormalizedPush } from '../push/push-resource.interface';
 
 /**
  * `digestCookie`: remembers across visits what was pushed to a client, in a cookie holding a PushDigest,

@@ -1,9 +1,9 @@
 import { RequestMethod, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { GUARDS_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
 import { APP_GUARD, type ModulesContainer } from '@nestjs/core';
-import { PushContext } from '../push-context';
+import { PushContext } from '../../context/push-context';
 import { writeEarlyHints } from '../preload-fallback';
-import { routeHandlers } from '../route-handlers';
+import { routeHandlers } from '../../push/route-handlers';
 
 /**
  * Where a route's learned hints may go out. A 103 must never reach a client that the route's guards

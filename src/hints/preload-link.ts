@@ -1,4 +1,4 @@
-import type { PreloadAs } from './push-resource.interface';
+import type { PreloadAs } from '../push/push-resource.interface';
 
 /** Extension → `as`, for resources that name neither `as` nor an `accept` header. A Map: `/x.constructor` is no key. */
 const AS_BY_EXTENSION: ReadonlyMap<string, PreloadAs> = new Map(Object.entries({

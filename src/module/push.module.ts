@@ -1,15 +1,15 @@
 import { Module, type DynamicModule, type NestModule } from '@nestjs/common';
-import { RESOLVED_PUSH_OPTIONS } from './push.constants';
+import { RESOLVED_PUSH_OPTIONS } from '../push.constants';
 import { PushAdapterSetup } from './push-adapter.setup';
-import { PushIssuer } from './push.issuer';
-import { PushMonitor } from './push.monitor';
-import { PreloadFallback } from './preload-fallback';
-import { LinkHeaderPusher } from './link-header.pusher';
-import { DigestCookie } from './push-digest.cookie';
+import { PushIssuer } from '../push/push.issuer';
+import { PushMonitor } from '../monitor/push.monitor';
+import { PreloadFallback } from '../hints/preload-fallback';
+import { LinkHeaderPusher } from '../hints/link-header.pusher';
+import { DigestCookie } from '../cache/push-digest.cookie';
 import { ConfigurablePushModule, PUSH_MODULE_OPTIONS, PUSH_OPTIONS_TYPE } from './push.module-definition';
-import { PushService } from './push.service';
-import { resolvePushOptions } from './push-validation';
-import { LearnedHints } from './learned-hints/learned-hints';
+import { PushService } from '../push/push.service';
+import { resolvePushOptions } from '../push/push-validation';
+import { LearnedHints } from '../hints/learned/learned-hints';
 
 /**
  * HTTP/2 server push for Nest on Fastify, early hints on Fastify and Express. `PushModule.forRoot(options?)`

@@ -1,17 +1,17 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
-import { ExpressPushAdapter } from './adapters/express.push-adapter';
-import { FastifyPushAdapter } from './adapters/fastify.push-adapter';
-import type { PushAdapter, PushAdapterParts } from './adapters/push-adapter';
-import { LearnedHints } from './learned-hints/learned-hints';
-import { prepareRoutesForLearnedHints } from './learned-hints/learned-hints.routes';
-import { RESOLVED_PUSH_OPTIONS } from './push.constants';
+import { ExpressPushAdapter } from '../adapters/express.push-adapter';
+import { FastifyPushAdapter } from '../adapters/fastify.push-adapter';
+import type { PushAdapter, PushAdapterParts } from '../adapters/push-adapter';
+import { LearnedHints } from '../hints/learned/learned-hints';
+import { prepareRoutesForLearnedHints } from '../hints/learned/learned-hints.routes';
+import { RESOLVED_PUSH_OPTIONS } from '../push.constants';
 import type { ResolvedPushOptions } from './push-module-options.interface';
 import { injectsPushService } from './push-service.usage';
-import { PushIssuer } from './push.issuer';
-import { PreloadFallback } from './preload-fallback';
-import { LinkHeaderPusher } from './link-header.pusher';
-import { DigestCookie } from './push-digest.cookie';
+import { PushIssuer } from '../push/push.issuer';
+import { PreloadFallback } from '../hints/preload-fallback';
+import { LinkHeaderPusher } from '../hints/link-header.pusher';
+import { DigestCookie } from '../cache/push-digest.cookie';
 
 /**
  * Picks the PushAdapter for the application's HTTP adapter and installs it, once, when Nest registers

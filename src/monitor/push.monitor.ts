@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Subject, type Observable } from 'rxjs';
-import { RESOLVED_PUSH_OPTIONS } from './push.constants';
+import { RESOLVED_PUSH_OPTIONS } from '../push.constants';
 import type { PushEvent, PushRefusal, PushStats } from './push-event.interface';
-import type { ResolvedPushOptions } from './push-module-options.interface';
+import type { ResolvedPushOptions } from '../module/push-module-options.interface';
 
 const REFUSALS: readonly PushRefusal[] = ['http1', 'disabled', 'limit', 'duplicate', 'nested', 'closed', 'cached', 'unwanted', 'budget'];
 
