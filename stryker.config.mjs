@@ -3,10 +3,10 @@
 // The slowest suites are left out: they start browsers, child processes or other servers (whose code no
 // mutant reaches), and their running time would dominate.
 // Name patterns: every browser suite (browser, learned-hints.browsers, ...) and every edge-proxy suite.
-const SLOW_SUITES = ['[^/]*browsers?', 'soak', 'cluster', '[^/]*-edge', 'package', 'quick-start'].map((name) => `/test/${name}\\.e2e-spec\\.ts$`);
+const SLOW_SUITES = ['[^/]*browsers?', 'soak', 'cluster', '[^/]*-edge', 'package', 'quick-start', 'readme'].map((name) => `/test/${name}\\.e2e-spec\\.ts$`);
 // MUTATION_SUITES=unit runs only the unit suites (*.spec.ts, pure logic, seconds): a first pass that is cheap
 // even for static mutants (code run when a module or an app starts, which Stryker runs against every test).
-// Its survivors are then run against every suite: `--mutate 'src/FILE.ts:LINE'` (README, 'Mutation testing').
+// Its survivors are then run against every suite: `--mutate 'src/FILE.ts:LINE'` (docs/testing.md, 'Mutation testing').
 const UNIT_ONLY = process.env.MUTATION_SUITES === 'unit';
 // The property suite's generated calls per property (12,000 in `npm test`): a mutant no test kills runs it in
 // full. Not fewer than 4,000: the suite asks each input edge (about 1 % of the calls) to come up in 1 call
