@@ -173,7 +173,7 @@ describe('resolvePushOptions', () => {
     expect(resolvePushOptions()).toEqual({
       maxPushesPerRequest: 16,
       maxConcurrentPushesPerConnection: 32,
-      connectionPushBudget: { burst: 500, perSecond: 20 },
+      connectionPushBudget: undefined,
       pushTimeoutMs: 30000,
       inheritHeaders: ['cookie', 'authorization', 'user-agent', 'accept-language', 'accept-encoding'],
       authorities: [],

@@ -28,6 +28,10 @@ export class FastifyPushAdapter implements PushAdapter {
     this.dispatcher = new PushedRequestDispatcher(fastify.routing.bind(fastify) as unknown as FastifyRouting);
   }
 
+  get server(): unknown {
+    return this.fastify.server;
+  }
+
   /** Whether `instance` (the adapter's `getInstance()`) is a Fastify instance this adapter can use. */
   static fits(instance: unknown): instance is FastifyInstance {
     const fastify = instance as Partial<FastifyInstance> | undefined;

@@ -13,11 +13,16 @@ export interface PushModuleOptions {
    */
   maxConcurrentPushesPerConnection?: number;
   /**
-   * Most pushes one connection gets: `burst` at once, then `perSecond` more each second (default 500 and
-   * 20); further pushes are skipped (reason `budget`, hinted). Node's HTTP/2 ends a connection whose client
-   * sends more than 1,000 RST_STREAM frames at once (33 more each second), counting resets of pushes that
-   * had already completed, which the module cannot see: with this budget even a client that resets every
-   * push keeps its connection. `false` turns it off (for clients known to keep their pushes).
+   * Most pushes one connection gets: `burst` at once, then `perSecond` more each second; further pushes are
+   * skipped (reason `budget`, hinted). Node's HTTP/2 ends a connection whose client sends more than 1,000
+   * RST_STREAM frames at once (33 more each second), counting resets of pushes that had already completed,
+   * which the module cannot see. By default, on Node 22.10+ and 24 (whose servers take `streamResetBurst`
+   * and `streamResetRate`), the module grows that bucket by room for one reset per push and keeps the
+   * 1,000/33 limit for the client's own requests itself: the budget is then 100,000 and 10,000 per second,
+   * so a client that keeps its pushes gets them all. On Node 20, or a server whose options set either
+   * limit, the default is 500 and 20 per second, within the transport's bucket. Either way a client that
+   * resets every push keeps its connection. `false` turns the budget off (for clients known to keep their
+   * pushes); an object sets it (missing fields from 500 and 20).
    */
   connectionPushBudget?: false | Partial<PushBudget>;
   /**
@@ -128,7 +133,8 @@ export interface PreloadFallbackOptions {
 export interface ResolvedPushOptions {
   readonly maxPushesPerRequest: number;
   readonly maxConcurrentPushesPerConnection: number;
-  readonly connectionPushBudget: PushBudget | false;
+  /** undefined: the default, chosen at start-up for the server (transport-reset-limit.ts). */
+  readonly connectionPushBudget: PushBudget | false | undefined;
   readonly pushTimeoutMs: number;
   readonly inheritHeaders: readonly string[];
   readonly authorities: readonly { host: string; port?: number }[];

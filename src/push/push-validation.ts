@@ -444,9 +444,9 @@ function resolveLearnedHints(option: PushModuleOptions['learnedHints'], fallback
   return resolved;
 }
 
-function resolveConnectionPushBudget(option: PushModuleOptions['connectionPushBudget']): PushBudget | false {
-  if (option === false) return false;
-  if (option !== undefined && !isPlainObject(option)) {
+function resolveConnectionPushBudget(option: PushModuleOptions['connectionPushBudget']): PushBudget | false | undefined {
+  if (option === false || option === undefined) return option;
+  if (!isPlainObject(option)) {
     invalidModuleOption('PushModule option "connectionPushBudget" must be false or { burst?, perSecond? }.');
   }
   const resolved = { ...DEFAULT_CONNECTION_PUSH_BUDGET, ...option };

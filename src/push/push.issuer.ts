@@ -3,6 +3,8 @@ import type { OutgoingHttpHeaders } from 'node:http2';
 import { CREDENTIAL_HEADERS, RESOLVED_PUSH_OPTIONS } from '../push.constants';
 import { PushAfterResponseError, PushValidationError } from './push.errors';
 import { PromisedPush, PushConnections } from '../connection/push-connections';
+import { DEFAULT_CONNECTION_PUSH_BUDGET } from '../connection/push-allowance';
+import { liftTransportResetLimit, PUSH_RESET_ROOM } from '../connection/transport-reset-limit';
 import { PushMonitor } from '../monitor/push.monitor';
 import { DigestCookie } from '../cache/push-digest.cookie';
 import type { ResolvedPushOptions } from '../module/push-module-options.interface';
@@ -20,6 +22,8 @@ export interface IssuerAdapter {
   readonly contextOf: (request: object, reply: object) => PushContext;
   /** Serves promised streams through the adapter's router; undefined where it cannot push (hints mode). */
   readonly dispatcher: PushedRequestDispatcher | undefined;
+  /** The HTTP server pushes go out on, where the adapter can push: its transport's reset limit may be lifted. */
+  readonly server?: unknown;
 }
 
 /** Where a push goes, once the current request's scheme and authority filled in what the caller left out. */
@@ -41,7 +45,7 @@ const MAX_HEADER_BLOCK = 60_000;
  */
 @Injectable()
 export class PushIssuer {
-  private readonly connections: PushConnections;
+  private connections: PushConnections;
   private streams: PromisedStreamServer | undefined;
   private readonly hints: boolean;
 
@@ -50,7 +54,7 @@ export class PushIssuer {
     private readonly monitor: PushMonitor,
     private readonly digest: DigestCookie,
   ) {
-    this.connections = new PushConnections(options.diarySize, options.connectionPushBudget);
+    this.connections = new PushConnections(options.diarySize, options.connectionPushBudget ?? DEFAULT_CONNECTION_PUSH_BUDGET);
     this.hints = options.fallback.earlyHints || options.fallback.linkHeader;
   }
 
@@ -61,7 +65,12 @@ export class PushIssuer {
   attach(adapter: IssuerAdapter): void {
     this.contextOf = adapter.contextOf;
     this.active = true;
-    if (adapter.dispatcher) this.streams = new PromisedStreamServer(adapter.dispatcher, this.monitor, this.options.pushTimeoutMs);
+    if (!adapter.dispatcher) return;
+    this.streams = new PromisedStreamServer(adapter.dispatcher, this.monitor, this.options.pushTimeoutMs);
+    // The default budget: room for a reset per push where the transport's bucket could grow, else a share of it.
+    if (this.options.connectionPushBudget === undefined && liftTransportResetLimit(adapter.server)) {
+      this.connections = new PushConnections(this.options.diarySize, PUSH_RESET_ROOM);
+    }
   }
 
   /** False until an adapter is attached (no HTTP app, or an adapter the module does not support): pushes then do nothing. */
