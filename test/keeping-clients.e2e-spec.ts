@@ -125,7 +125,7 @@ describe("the rapid-reset limit on the client's own requests stays", () => {
     session.on('error', () => undefined);
     let reset = 0;
     for (let n = 0; n < 1500 && !session.destroyed && goaways.length === 0; n++) {
-      const request = session.request({ ':path': `/hang/${n}` }); // answers only once the request closes
+      const request = session.request({ ':path': `/slow/${n}` }); // answered after 50 ms
       request.on('error', () => undefined);
       await new Promise((resolve) => setTimeout(resolve, 1)); // let the server start serving it
       request.close(http2.constants.NGHTTP2_CANCEL);

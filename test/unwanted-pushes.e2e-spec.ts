@@ -2,6 +2,7 @@ import * as http2 from 'node:http2';
 import { PushService, type PushStats } from '../src';
 import { ITEM_BYTES, itemPushesModule } from './fixtures/item-pushes.app';
 import { fetchWithPushes } from './support/h2-client';
+import { honoursStreamResetOptions } from '../src/connection/transport-reset-limit';
 import { startApp, type StartedApp } from './support/start-app';
 
 /**
@@ -9,7 +10,9 @@ import { startApp, type StartedApp } from './support/start-app';
  * has the resource) keep their connection: Node's HTTP/2 sends GOAWAY once a client's RST_STREAM frames
  * outrun its bucket (1,000, then 33 per second), and counts resets of pushes that had already completed,
  * which the module never sees. The module's answer (src/connection/push-allowance.ts): a budget of pushes per
- * connection, and `unwanted` for a client seen cancelling half of its pushes. (A Node 22.23+ or 24 client
+ * connection, and `unwanted` for a client seen cancelling half of its pushes. On Node 22.10+ and 24 the
+ * module grows the transport's bucket by the budget (src/connection/transport-reset-limit.ts), so the budget
+ * is 100,000 and 10,000 a second there: every push is promised, and reset, without a GOAWAY. (A Node 22.23+ or 24 client
  * sends no reset for a push it already received in full: there the first two tests check the budget alone.)
  */
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = http2.constants;
@@ -73,6 +76,9 @@ async function run(
     if (code !== undefined) {
       r.resetByClient++;
       push.close(code);
+      // Discard what already arrived: a Node client keeps the data of a stream it reset but never read, and
+      // after a few thousand such pushes its own maxSessionMemory refuses new streams (ENHANCE_YOUR_CALM).
+      push.resume();
       return;
     }
     let bytes = 0;
@@ -122,11 +128,19 @@ describe('a client that resets every push keeps its connection', () => {
     ['CANCEL', NGHTTP2_CANCEL],
     ['REFUSED_STREAM', NGHTTP2_REFUSED_STREAM],
   ])(`${PAGES} pages, three distinct pushes each, every push reset with %s after it completed: the push budget`, async (_name, code) => {
-    const r = await run({}, PAGES, () => code);
-    expectConnectionKept(r, PAGES);
+    // A Node 22/24 client resetting pushes with REFUSED_STREAM fails its own session ("Protocol error") after
+    // 10,332 of them, also against a raw node:http2 server: where every push is promised, stay below that.
+    const pages = honoursStreamResetOptions() && code === NGHTTP2_REFUSED_STREAM ? 3000 : PAGES;
+    const r = await run({}, pages, () => code);
+    expectConnectionKept(r, pages);
     const { promised, refused, hinted } = r.stats;
-    // More resets than the transport's bucket would ever take from a client that does not stop...
-    expect(PAGES * PUSHES_PER_PAGE).toBeGreaterThan(1000 + 33 * r.seconds);
+    // More resets than the transport's default bucket would ever take from a client that does not stop...
+    expect(pages * PUSHES_PER_PAGE).toBeGreaterThan(1000 + 33 * r.seconds);
+    if (honoursStreamResetOptions()) {
+      // ...all promised and reset, the transport's bucket grown by as many.
+      expect({ promised, resetByClient: r.resetByClient, budget: refused.budget }).toEqual({ promised: pages * PUSHES_PER_PAGE, resetByClient: pages * PUSHES_PER_PAGE, budget: 0 });
+      return;
+    }
     // ...but only a budget's worth was promised (500, then 20 per second), and the client reset each.
     expect(promised).toBeGreaterThanOrEqual(500);
     expect(promised).toBeLessThanOrEqual(500 + 20 * r.seconds + 1);
