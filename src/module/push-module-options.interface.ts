@@ -92,6 +92,13 @@ export interface PushModuleOptions {
    * per-push lines are opt-in.
    */
   logEvents?: boolean;
+  /**
+   * OpenTelemetry metrics and traces (docs/opentelemetry.md), through `@opentelemetry/api`, an optional
+   * peer dependency. Default: on when the application has `@opentelemetry/api` installed; it records nothing
+   * until the application registers an SDK, as with any library instrumented through the API. `false`
+   * turns it off; `true` also warns at start-up when the API cannot be loaded.
+   */
+  telemetry?: boolean;
 }
 
 export interface LearnedHintsOptions {
@@ -140,4 +147,5 @@ export interface ResolvedPushOptions {
   readonly onPush?: (event: PushEvent) => void;
   readonly learnedHints: Readonly<Required<LearnedHintsOptions>> | undefined;
   readonly logEvents: boolean;
+  readonly telemetry: boolean | undefined;
 }

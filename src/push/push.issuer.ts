@@ -4,6 +4,7 @@ import { CREDENTIAL_HEADERS, RESOLVED_PUSH_OPTIONS } from '../push.constants';
 import { PushAfterResponseError, PushValidationError } from './push.errors';
 import { PromisedPush, PushConnections } from '../connection/push-connections';
 import { PushMonitor } from '../monitor/push.monitor';
+import { PushTracing } from '../monitor/push.tracing';
 import { DigestCookie } from '../cache/push-digest.cookie';
 import type { ResolvedPushOptions } from '../module/push-module-options.interface';
 import type { PushOutcome } from './push-outcome';
@@ -49,6 +50,7 @@ export class PushIssuer {
     @Inject(RESOLVED_PUSH_OPTIONS) private readonly options: ResolvedPushOptions,
     private readonly monitor: PushMonitor,
     private readonly digest: DigestCookie,
+    private readonly tracing: PushTracing,
   ) {
     this.connections = new PushConnections(options.diarySize, options.connectionPushBudget);
     this.hints = options.fallback.earlyHints || options.fallback.linkHeader;
@@ -61,7 +63,7 @@ export class PushIssuer {
   attach(adapter: IssuerAdapter): void {
     this.contextOf = adapter.contextOf;
     this.active = true;
-    if (adapter.dispatcher) this.streams = new PromisedStreamServer(adapter.dispatcher, this.monitor, this.options.pushTimeoutMs);
+    if (adapter.dispatcher) this.streams = new PromisedStreamServer(adapter.dispatcher, this.monitor, this.options.pushTimeoutMs, this.tracing);
   }
 
   /** False until an adapter is attached (no HTTP app, or an adapter the module does not support): pushes then do nothing. */
@@ -104,6 +106,7 @@ export class PushIssuer {
     const allowance = connection.allowance.take(started);
     if (allowance !== 'allowed') return allowance;
     const promised = new PromisedPush(context.counts, connection, key, url, started);
+    this.tracing.capture(promised);
     streams.promised(promised);
     try {
       stream.pushStream(headers, (error, pushStream, promisedHeaders) => {

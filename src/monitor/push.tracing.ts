@@ -1,0 +1,89 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { OutgoingHttpHeaders } from 'node:http2';
+import type { PromisedPush } from '../connection/push-connections';
+import { OPENTELEMETRY_API } from '../push.constants';
+import { INSTRUMENTATION_SCOPE, PACKAGE_VERSION, type OpenTelemetryApi } from './opentelemetry-api';
+import { errorCodeName } from './push.telemetry';
+
+type Span = ReturnType<OpenTelemetryApi['trace']['getActiveSpan']> & object;
+type Tracer = ReturnType<OpenTelemetryApi['trace']['getTracer']>;
+
+/** `host`, `[v6]`, optionally `:port`. */
+const AUTHORITY = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/;
+
+/**
+ * A pushed request starts outside the page's async context (PromisedStreamServer), so an OpenTelemetry
+ * instrumentation would see it as a request of its own, the root of a trace nobody asked for. Here each
+ * pushed request is handled inside a SERVER span whose parent is the context that was active when the page
+ * asked for the push: the push shows in the page's trace, follows its sampling decision, and the spans of
+ * the pushed request's own handling (Fastify's, Nest's, the application's) nest under it.
+ * Does nothing without `@opentelemetry/api` (or with `telemetry: false`).
+ */
+@Injectable()
+export class PushTracing {
+  private readonly api: OpenTelemetryApi | undefined;
+  private readonly tracer: Tracer | undefined;
+
+  /** `api` is typed `object` so that no declaration file of this package names `@opentelemetry/api`. */
+  constructor(@Inject(OPENTELEMETRY_API) api: object | undefined) {
+    this.api = api as OpenTelemetryApi | undefined;
+    // A proxy: spans go to whichever TracerProvider is registered when they start.
+    this.tracer = this.api?.trace.getTracer(INSTRUMENTATION_SCOPE, PACKAGE_VERSION);
+  }
+
+  /** At push time, in the page's async context: the context the push's span will be a child of. */
+  capture(push: PromisedPush): void {
+    if (this.api) push.trace = this.api.context.active();
+  }
+
+  /** Runs the pushed request's `dispatch` inside its span, which is kept on `push` until its end. */
+  dispatch<T>(push: PromisedPush, headers: OutgoingHttpHeaders, dispatch: () => T): T {
+    const { api, tracer } = this;
+    if (!api || !tracer) return dispatch();
+    const parent = (push.trace as ReturnType<OpenTelemetryApi['context']['active']> | undefined) ?? api.ROOT_CONTEXT;
+    const method = String(headers[':method']);
+    const path = String(headers[':path']);
+    const query = path.indexOf('?');
+    const [, host, port] = AUTHORITY.exec(String(headers[':authority'])) ?? [];
+    const attributes: Record<string, string | number> = {
+      'http.request.method': method,
+      'url.scheme': String(headers[':scheme']),
+      'url.path': query < 0 ? path : path.slice(0, query),
+      'network.protocol.name': 'http',
+      'network.protocol.version': '2',
+    };
+    if (query >= 0) attributes['url.query'] = path.slice(query + 1);
+    if (host) attributes['server.address'] = host;
+    if (port) attributes['server.port'] = Number(port);
+    // HTTP's semantic conventions name a server span `{method} {http.route}`, never by its path.
+    const span = tracer.startSpan(method, { kind: api.SpanKind.SERVER, attributes }, parent);
+    push.trace = span;
+    return api.context.with(api.trace.setSpan(parent, span), dispatch);
+  }
+
+  completed(push: PromisedPush, status: number): void {
+    const span = this.take(push);
+    if (!span) return;
+    span.setAttribute('http.response.status_code', status);
+    // A server span is an error for 5xx only (HTTP semantic conventions).
+    if (status >= 500) span.setAttribute('error.type', String(status)).setStatus({ code: this.api!.SpanStatusCode.ERROR });
+    span.end();
+  }
+
+  /** The client reset the push (its choice, as a cache hit is): named by `error.type`, status left unset. */
+  cancelled(push: PromisedPush, code: number): void {
+    this.take(push)?.setAttribute('error.type', errorCodeName(code)).end();
+  }
+
+  /** The handler threw at dispatch or did not answer within `pushTimeoutMs`. */
+  failed(push: PromisedPush, type: string, message: string): void {
+    this.take(push)?.setAttribute('error.type', type).setStatus({ code: this.api!.SpanStatusCode.ERROR, message }).end();
+  }
+
+  /** The push's span, which it no longer holds (an ended push holds nothing: PromisedStreamServer). */
+  private take(push: PromisedPush): Span | undefined {
+    const span = push.trace as Span | undefined;
+    push.trace = undefined;
+    return this.api && span && typeof span.end === 'function' ? span : undefined;
+  }
+}
