@@ -60,10 +60,18 @@ export class PromisedStreamServer {
     if (this.pushTimeoutMs > 0 && push.connection.sweep === undefined) this.armSweep(push.connection, this.pushTimeoutMs);
     try {
       // The request Node's compatibility layer builds listens for the stream's 'error' from here on.
-      push.response = this.tracing.dispatch(push, headers, () => this.dispatcher.dispatch(pushStream, headers, sent));
+      push.response = this.dispatch(push, pushStream, headers, sent);
     } catch (error) {
       this.fail(push, (error as Error).message, h2.NGHTTP2_INTERNAL_ERROR, (error as Error).constructor?.name ?? 'Error');
     }
+  }
+
+  /**
+   * In a method of its own: a closure over `pushStream` made in `start` would share its scope with the
+   * 'close' listener, which would then hold the stream (see `closed`).
+   */
+  private dispatch(push: PromisedPush, pushStream: ServerHttp2Stream, headers: OutgoingHttpHeaders, sent: OutgoingHttpHeaders) {
+    return this.tracing.dispatch(push, headers, () => this.dispatcher.dispatch(pushStream, headers, sent));
   }
 
   private closed(push: PromisedPush): void {
