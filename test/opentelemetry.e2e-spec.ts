@@ -124,7 +124,7 @@ async function withServer(options: PushModuleOptions, test: (server: StartedApp,
 
 /** A push ends on its stream's 'close', after the client saw it end: wait for the server's events. */
 async function settled(events: PushEvent[], type: PushEvent['type'], count: number): Promise<void> {
-  for (let i = 0; i < 200 && events.filter((e) => e.type === type).length < count; i++) await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 400 && events.filter((e) => e.type === type).length < count; i++) await new Promise((r) => setTimeout(r, 5));
   expect(events.filter((e) => e.type === type)).toHaveLength(count);
 }
 
@@ -201,6 +201,20 @@ describe('OpenTelemetry metrics', () => {
       expect(counter(all, 'http2.server.push.refused')).toEqual({ 'http2.push.refusal.reason=disabled': 2, 'http2.push.refusal.reason=cached': 2 });
       expect(counter(all, 'http2.server.push.hinted')).toEqual({ '': 2 });
       expect(server.app.get(PushService).stats()).toMatchObject({ hinted: 2, refused: { disabled: 2, cached: 2 } });
+    }));
+
+  it('counts a push whose handler does not answer within pushTimeoutMs as failed; its span is an error', () =>
+    withServer({ pushTimeoutMs: 20 }, async (server, events) => {
+      const client = await connect(server.url);
+      await fetchWithPushes(client, '/held-page');
+      await settled(events, 'failed', 1);
+      client.close();
+      const { metrics: all } = await collected();
+      expect(counter(all, 'http2.server.push.failed')).toEqual({ '': 1 });
+      expect(counter(all, 'http2.server.push.cancelled')).toEqual({});
+      const [pushed] = spans.getFinishedSpans().filter((s) => s.instrumentationScope.name === 'nestjs-http2-push');
+      expect(pushed.status).toMatchObject({ code: 2, message: expect.stringContaining('pushTimeoutMs') }); // ERROR
+      expect(pushed.attributes['error.type']).toBe('timeout');
     }));
 
   it('telemetry: false records nothing', () =>
