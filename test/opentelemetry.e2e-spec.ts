@@ -243,7 +243,8 @@ describe('OpenTelemetry traces', () => {
       const pushed = byPath(pushSpans());
       expect(Object.keys(pushed).sort()).toEqual(['/asset/a', '/asset/bb']);
       for (const [path, span] of Object.entries(pushed)) {
-        expect(span.name).toBe('GET');
+        // Named by the route Fastify found, as HTTP's semantic conventions name server spans.
+        expect(span.name).toBe('GET /asset/:name');
         expect(span.kind).toBe(1); // SpanKind.SERVER
         expect(span.spanContext().traceId).toBe(page.traceId);
         expect(span.parentSpanContext?.spanId).toBe(page.spanId);
@@ -254,6 +255,7 @@ describe('OpenTelemetry traces', () => {
           'server.port': server.port,
           'network.protocol.version': '2',
           'http.response.status_code': 200,
+          'http.route': '/asset/:name',
         });
         expect(span.status.code).toBe(0); // UNSET
         // The pushed request's own handling sees the push's span as the active one.

@@ -31,6 +31,14 @@ export class PushTracing {
     this.tracer = this.api?.trace.getTracer(INSTRUMENTATION_SCOPE, PACKAGE_VERSION);
   }
 
+  /** False without `@opentelemetry/api` (or with `telemetry: false`): then nothing here does anything. */
+  get enabled(): boolean {
+    return this.api !== undefined;
+  }
+
+  /** Open spans by pushed stream, for `routed` (the Fastify hook sees the request, not the push). */
+  private readonly byStream = new WeakMap<object, Span>();
+
   /** At push time, in the page's async context: the context the push's span will be a child of. */
   capture(push: PromisedPush): void {
     if (this.api) push.trace = this.api.context.active();
@@ -58,7 +66,15 @@ export class PushTracing {
     // HTTP's semantic conventions name a server span `{method} {http.route}`, never by its path.
     const span = tracer.startSpan(method, { kind: api.SpanKind.SERVER, attributes }, parent);
     push.trace = span;
+    if (push.stream) this.byStream.set(push.stream, span);
     return api.context.with(api.trace.setSpan(parent, span), dispatch);
+  }
+
+  /** Fastify routed the pushed request on `stream`: `{method} {route}` names its span, as for client requests. */
+  routed(stream: object, method: string, route: string | undefined): void {
+    const span = this.byStream.get(stream);
+    if (!span || route === undefined) return;
+    span.setAttribute('http.route', route).updateName(`${method} ${route}`);
   }
 
   completed(push: PromisedPush, status: number): void {
