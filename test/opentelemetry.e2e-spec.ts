@@ -217,6 +217,29 @@ describe('OpenTelemetry metrics', () => {
       expect(pushed.attributes['error.type']).toBe('timeout');
     }));
 
+  it('providers registered only after the application started get nothing: pushes pay for no no-op instruments', async () => {
+    metrics.disable();
+    trace.disable();
+    const events: PushEvent[] = [];
+    const server = await startApp(telemetryModule({ onPush: (event) => events.push(event) }), { configure: startPageSpans });
+    try {
+      reader = new TestReader();
+      metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+      trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }));
+      const client = await connect(server.url);
+      await fetchWithPushes(client, '/page');
+      client.close();
+      await settled(events, 'completed', 2);
+      const { resourceMetrics } = await reader.collect();
+      expect(resourceMetrics.scopeMetrics.filter((s) => s.scope.name === 'nestjs-http2-push')).toEqual([]);
+      expect(spans.getFinishedSpans().filter((s) => s.instrumentationScope.name === 'nestjs-http2-push')).toEqual([]);
+      // The page's own span (the test's tracer is taken per request) is recorded: the providers work.
+      expect(spans.getFinishedSpans().map((s) => s.name)).toContain('page /page');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('telemetry: false records nothing', () =>
     withServer({ telemetry: false }, async (server, events) => {
       const client = await connect(server.url);

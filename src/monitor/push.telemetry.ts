@@ -45,6 +45,8 @@ export class PushTelemetry implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     if (!this.api) return;
     const meter = this.api.metrics.getMeter(INSTRUMENTATION_SCOPE, PACKAGE_VERSION);
+    // No MeterProvider registered before the application started: every instrument would be a no-op.
+    if (meter === this.api.createNoopMeter()) return;
     const pushes = (name: string, description: string) => meter.createCounter(`http2.server.push.${name}`, { unit: '{push}', description });
     const promised = pushes('promised', 'Pushes promised (PUSH_PROMISE sent).');
     const completed = pushes('completed', 'Pushed responses sent to their end.');

@@ -17,7 +17,8 @@ const AUTHORITY = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/;
  * pushed request is handled inside a SERVER span whose parent is the context that was active when the page
  * asked for the push: the push shows in the page's trace, follows its sampling decision, and the spans of
  * the pushed request's own handling (Fastify's, Nest's, the application's) nest under it.
- * Does nothing without `@opentelemetry/api` (or with `telemetry: false`).
+ * Does nothing without `@opentelemetry/api`, with `telemetry: false`, or without a TracerProvider
+ * registered before the application started (as an SDK's start does).
  */
 @Injectable()
 export class PushTracing {
@@ -26,12 +27,18 @@ export class PushTracing {
 
   /** `api` is typed `object` so that no declaration file of this package names `@opentelemetry/api`. */
   constructor(@Inject(OPENTELEMETRY_API) api: object | undefined) {
-    this.api = api as OpenTelemetryApi | undefined;
-    // A proxy: spans go to whichever TracerProvider is registered when they start.
-    this.tracer = this.api?.trace.getTracer(INSTRUMENTATION_SCOPE, PACKAGE_VERSION);
+    const tracer = (api as OpenTelemetryApi | undefined)?.trace.getTracer(INSTRUMENTATION_SCOPE, PACKAGE_VERSION);
+    // A proxy means no TracerProvider was registered before the application started: then spans would all
+    // be no-ops, and pushes pay nothing for them.
+    const recording = tracer !== undefined && !(tracer instanceof (api as OpenTelemetryApi).ProxyTracer);
+    this.api = recording ? (api as OpenTelemetryApi) : undefined;
+    this.tracer = recording ? tracer : undefined;
   }
 
-  /** False without `@opentelemetry/api` (or with `telemetry: false`): then nothing here does anything. */
+  /**
+   * False without `@opentelemetry/api`, with `telemetry: false`, or when no TracerProvider was registered
+   * before the application started: then nothing here does anything.
+   */
   get enabled(): boolean {
     return this.api !== undefined;
   }
