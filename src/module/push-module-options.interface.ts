@@ -94,9 +94,10 @@ export interface PushModuleOptions {
   logEvents?: boolean;
   /**
    * OpenTelemetry metrics and traces (docs/opentelemetry.md), through `@opentelemetry/api`, an optional
-   * peer dependency. Default: on when the application has `@opentelemetry/api` installed; it records nothing
-   * until the application registers an SDK, as with any library instrumented through the API. `false`
-   * turns it off; `true` also warns at start-up when the API cannot be loaded.
+   * peer dependency. Default: on when the application has `@opentelemetry/api` installed, for the
+   * MeterProvider and TracerProvider registered before the application starts (as an SDK's start does);
+   * without them it costs nothing. `false` turns it off; `true` also warns at start-up when the API cannot
+   * be loaded.
    */
   telemetry?: boolean;
 }
