@@ -4,7 +4,8 @@
  * push, the same resources as 103 Early Hints and `Link` headers). Env: PORT (3000), HOST (127.0.0.1), CERT_FILE and KEY_FILE (else a self-signed
  * certificate is made at start), PAGE_DELAY_MS (0: think time of the `GET /` handler), WORKERS (1: one
  * process; N > 1: N worker processes sharing the port through node:cluster, each response carrying
- * `x-worker: <pid>`). Tests import `createSampleApp` instead.
+ * `x-worker: <pid>`), METRICS_PORT (none: with a port, the module's OpenTelemetry metrics for Prometheus on
+ * http://HOST:METRICS_PORT/metrics; one process only). Tests import `createSampleApp` instead.
  */
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
@@ -19,6 +20,7 @@ import { generate } from 'selfsigned';
 import type { PushModuleOptions } from '../src';
 import { AppModule } from './app.module';
 import { logPushSummaries } from './push-summary.hook';
+import { servePrometheusMetrics } from './prometheus-metrics';
 
 /** The HTTP adapters the sample runs on: Fastify (HTTP/2, pushes) or Express (HTTP/1.1, hints only). */
 export type SampleAdapter = 'fastify' | 'express';
@@ -198,7 +200,13 @@ async function main(): Promise<void> {
   const pageDelayMs = Number(process.env.PAGE_DELAY_MS ?? 0);
   if (!Number.isFinite(pageDelayMs) || pageDelayMs < 0) throw new Error('PAGE_DELAY_MS must be a number of milliseconds >= 0.');
   const workers = workerCount();
+  const metricsPort = process.env.METRICS_PORT === undefined ? undefined : Number(process.env.METRICS_PORT);
+  if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || workers > 1)) {
+    throw new Error('METRICS_PORT must be a port number, in one process (WORKERS=1): each worker would need a port of its own.');
+  }
   if (workers > 1 && cluster.isPrimary) return runPrimary(workers, h2c, adapter);
+  // Before the app: the module takes its meter at start-up.
+  if (metricsPort !== undefined) await servePrometheusMetrics(metricsPort, process.env.HOST ?? '127.0.0.1');
   const common: Omit<SampleOptions, 'adapter' | 'configure'> = {
     port: Number(process.env.PORT ?? 3000),
     host: process.env.HOST ?? '127.0.0.1',
@@ -238,6 +246,7 @@ async function main(): Promise<void> {
   app.enableShutdownHooks();
   if (cluster.isWorker) process.send?.({ url });
   else console.log(howToSeePushes(url, h2c, adapter));
+  if (metricsPort !== undefined) console.log(`Push metrics for Prometheus: curl http://${process.env.HOST ?? '127.0.0.1'}:${metricsPort}/metrics`);
 }
 
 // Compiled to CommonJS: run only as `node dist-sample/sample/main.js`, not when imported (Jest has no `require`).

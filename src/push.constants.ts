@@ -28,6 +28,9 @@ export const DEFAULT_PUSH_TIMEOUT_MS = 30_000;
 export const DEFAULT_LEARNED_HINTS = Object.freeze({ maxPaths: 1000, maxLinksPerPath: 16, maxBytes: 256 * 1024, navigationsOnly: true });
 
 /** Provider token of the module options after defaults and checks (ResolvedPushOptions). */
+/** `@opentelemetry/api` as loaded at start-up, or undefined (not installed, or `telemetry: false`). */
+export const OPENTELEMETRY_API = Symbol('nestjs-http2-push:opentelemetry-api');
+
 export const RESOLVED_PUSH_OPTIONS = Symbol('nestjs-http2-push:resolved-options');
 
 /** Where the Fastify hook keeps a request's PushContext. */

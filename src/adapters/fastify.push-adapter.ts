@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { Http2ServerRequest } from 'node:http2';
 import { isPushedRequest } from '../push/is-pushed-request';
 import { hintsBeforeHandler } from '../hints/learned/learned-hints.routes';
 import { writeEarlyHints } from '../hints/preload-fallback';
@@ -40,8 +41,15 @@ export class FastifyPushAdapter implements PushAdapter {
 
   install(enterContexts: boolean): void {
     const { fastify } = this;
-    const { fallback, linkPusher, digestCookie, learnedHints } = this.parts;
+    const { fallback, linkPusher, digestCookie, learnedHints, tracing } = this.parts;
     fastify.decorateRequest(PUSH_CONTEXT as unknown as string, undefined);
+    if (tracing.enabled) {
+      // The route is known once Fastify routed the request: `GET /assets/*` rather than `GET`.
+      fastify.addHook('onRequest', (request, _reply, done) => {
+        if (isPushedRequest(request)) tracing.routed((request.raw as unknown as Http2ServerRequest).stream, request.method, request.routeOptions?.url);
+        done();
+      });
+    }
     if (enterContexts) {
       fastify.addHook('onRequest', enterContext);
       // Body parsing resumes in the connection's async context: enter the request's context again.

@@ -3,6 +3,7 @@ import type { LinkHeaderPusher } from '../hints/link-header.pusher';
 import type { PreloadFallback } from '../hints/preload-fallback';
 import type { DigestCookie } from '../cache/push-digest.cookie';
 import type { IssuerAdapter } from '../push/push.issuer';
+import type { PushTracing } from '../monitor/push.tracing';
 
 /**
  * Where the module meets the HTTP adapter: the only code that differs between Fastify and Express.
@@ -33,6 +34,8 @@ export interface PushAdapterParts {
   readonly linkPusher: LinkHeaderPusher;
   readonly digestCookie: DigestCookie;
   readonly learnedHints: LearnedHints;
+  /** Names each pushed request's span after its route, once Fastify routed it (with OpenTelemetry only). */
+  readonly tracing: PushTracing;
   /**
    * Guards given to `app.useGlobalGuards()` exist: they guard every route but were not there when the
    * routes were prepared, so no learned hint may go out before the guards anywhere.

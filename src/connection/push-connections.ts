@@ -51,6 +51,8 @@ export class PromisedPush {
   response: Http2ServerResponse | undefined = undefined;
   /** True once its end (completed, cancelled or failed) was reported. */
   settled = false;
+  /** With OpenTelemetry (PushTracing): the page's context from the promise on, the push's span from its dispatch to its end. */
+  trace: unknown = undefined;
 
   constructor(
     /** The page's push counts only: holding its whole context would keep the page's objects alive until every push ends. */

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { constants as h2, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { PromisedPush, PushConnection } from '../connection/push-connections';
 import type { PushMonitor } from '../monitor/push.monitor';
+import type { PushTracing } from '../monitor/push.tracing';
 import { bodyBytes, type PushedRequestDispatcher } from './pushed-request.dispatcher';
 
 /**
@@ -32,6 +33,7 @@ export class PromisedStreamServer {
     private readonly dispatcher: PushedRequestDispatcher,
     private readonly monitor: PushMonitor,
     private readonly pushTimeoutMs: number,
+    private readonly tracing: PushTracing,
   ) {}
 
   /** Counted from the promise on, so pushes issued in one tick cannot overshoot the client's limit. */
@@ -41,6 +43,7 @@ export class PromisedStreamServer {
 
   /** Node could not open the promised stream (the callback of `pushStream` had an error). */
   notOpened(push: PromisedPush, error: Error): void {
+    push.trace = undefined;
     push.connection.open.delete(push);
     push.connection.forget(push.key);
     this.monitor.failed(push.url, error.message);
@@ -57,10 +60,18 @@ export class PromisedStreamServer {
     if (this.pushTimeoutMs > 0 && push.connection.sweep === undefined) this.armSweep(push.connection, this.pushTimeoutMs);
     try {
       // The request Node's compatibility layer builds listens for the stream's 'error' from here on.
-      push.response = this.dispatcher.dispatch(pushStream, headers, sent);
+      push.response = this.dispatch(push, pushStream, headers, sent);
     } catch (error) {
-      this.fail(push, (error as Error).message, h2.NGHTTP2_INTERNAL_ERROR);
+      this.fail(push, (error as Error).message, h2.NGHTTP2_INTERNAL_ERROR, (error as Error).constructor?.name ?? 'Error');
     }
+  }
+
+  /**
+   * In a method of its own: a closure over `pushStream` made in `start` would share its scope with the
+   * 'close' listener, which would then hold the stream (see `closed`).
+   */
+  private dispatch(push: PromisedPush, pushStream: ServerHttp2Stream, headers: OutgoingHttpHeaders, sent: OutgoingHttpHeaders) {
+    return this.tracing.dispatch(push, headers, () => this.dispatcher.dispatch(pushStream, headers, sent));
   }
 
   private closed(push: PromisedPush): void {
@@ -79,18 +90,23 @@ export class PromisedStreamServer {
       push.connection.allowance.ended(false);
       const status = Number(stream.sentHeaders?.[':status'] ?? response.statusCode);
       this.monitor.completed(push.url, status, bodyBytes(stream), push.started);
+      this.tracing.completed(push, status);
     } else {
       push.connection.allowance.ended(true);
       push.connection.forget(push.key);
       push.counts.cancelled++;
-      this.monitor.cancelled(push.url, stream.rstCode ?? h2.NGHTTP2_CANCEL);
+      const code = stream.rstCode ?? h2.NGHTTP2_CANCEL;
+      this.monitor.cancelled(push.url, code);
+      this.tracing.cancelled(push, code);
     }
   }
 
-  private fail(push: PromisedPush, error: string, code: number): void {
+  /** `type`: the span's `error.type` (the thrown error's class, or `timeout`). */
+  private fail(push: PromisedPush, error: string, code: number, type: string): void {
     push.settled = true;
     push.connection.forget(push.key);
     this.monitor.failed(push.url, error);
+    this.tracing.failed(push, type, error);
     const stream = push.stream!;
     if (stream.listenerCount('error') === 0) stream.on('error', onPushedStreamError);
     if (!stream.destroyed) stream.close(code);
@@ -116,7 +132,7 @@ export class PromisedStreamServer {
         this.armSweep(connection, due);
         return;
       }
-      this.fail(push, `not finished after pushTimeoutMs (${this.pushTimeoutMs} ms)`, h2.NGHTTP2_CANCEL);
+      this.fail(push, `not finished after pushTimeoutMs (${this.pushTimeoutMs} ms)`, h2.NGHTTP2_CANCEL, 'timeout');
     }
   }
 }

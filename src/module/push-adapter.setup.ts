@@ -12,6 +12,7 @@ import { PushIssuer } from '../push/push.issuer';
 import { PreloadFallback } from '../hints/preload-fallback';
 import { LinkHeaderPusher } from '../hints/link-header.pusher';
 import { DigestCookie } from '../cache/push-digest.cookie';
+import { PushTracing } from '../monitor/push.tracing';
 
 /**
  * Picks the PushAdapter for the application's HTTP adapter and installs it, once, when Nest registers
@@ -30,6 +31,7 @@ export class PushAdapterSetup {
     private readonly linkPusher: LinkHeaderPusher,
     private readonly digestCookie: DigestCookie,
     private readonly learnedHints: LearnedHints,
+    private readonly tracing: PushTracing,
     private readonly modules: ModulesContainer,
     private readonly appConfig: ApplicationConfig,
     @Inject(RESOLVED_PUSH_OPTIONS) private readonly options: ResolvedPushOptions,
@@ -45,6 +47,7 @@ export class PushAdapterSetup {
       linkPusher: this.linkPusher,
       digestCookie: this.digestCookie,
       learnedHints: this.learnedHints,
+      tracing: this.tracing,
       appGlobalGuards,
     };
     const instance: unknown = http.getInstance();

@@ -97,6 +97,14 @@ export interface PushModuleOptions {
    * per-push lines are opt-in.
    */
   logEvents?: boolean;
+  /**
+   * OpenTelemetry metrics and traces (docs/opentelemetry.md), through `@opentelemetry/api`, an optional
+   * peer dependency. Default: on when the application has `@opentelemetry/api` installed, for the
+   * MeterProvider and TracerProvider registered before the application starts (as an SDK's start does);
+   * without them it costs nothing. `false` turns it off; `true` also warns at start-up when the API cannot
+   * be loaded.
+   */
+  telemetry?: boolean;
 }
 
 export interface LearnedHintsOptions {
@@ -146,4 +154,5 @@ export interface ResolvedPushOptions {
   readonly onPush?: (event: PushEvent) => void;
   readonly learnedHints: Readonly<Required<LearnedHintsOptions>> | undefined;
   readonly logEvents: boolean;
+  readonly telemetry: boolean | undefined;
 }

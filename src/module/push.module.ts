@@ -1,5 +1,5 @@
 import { Module, type DynamicModule, type NestModule } from '@nestjs/common';
-import { RESOLVED_PUSH_OPTIONS } from '../push.constants';
+import { OPENTELEMETRY_API, RESOLVED_PUSH_OPTIONS } from '../push.constants';
 import { PushAdapterSetup } from './push-adapter.setup';
 import { PushIssuer } from '../push/push.issuer';
 import { PushMonitor } from '../monitor/push.monitor';
@@ -10,6 +10,9 @@ import { ConfigurablePushModule, PUSH_MODULE_OPTIONS, PUSH_OPTIONS_TYPE } from '
 import { PushService } from '../push/push.service';
 import { resolvePushOptions } from '../push/push-validation';
 import { LearnedHints } from '../hints/learned/learned-hints';
+import { loadOpenTelemetryApi } from '../monitor/opentelemetry-api';
+import { PushTelemetry } from '../monitor/push.telemetry';
+import { PushTracing } from '../monitor/push.tracing';
 
 /**
  * HTTP/2 server push for Nest on Fastify, early hints on Fastify and Express. `PushModule.forRoot(options?)`
@@ -19,6 +22,9 @@ import { LearnedHints } from '../hints/learned/learned-hints';
 @Module({
   providers: [
     { provide: RESOLVED_PUSH_OPTIONS, useFactory: resolvePushOptions, inject: [PUSH_MODULE_OPTIONS] },
+    { provide: OPENTELEMETRY_API, useFactory: loadOpenTelemetryApi, inject: [RESOLVED_PUSH_OPTIONS] },
+    PushTelemetry,
+    PushTracing,
     PushIssuer,
     PushMonitor,
     PreloadFallback,

@@ -84,7 +84,11 @@ export class PushMonitor {
 
   countHints(count: number): void {
     this.counters.hinted += count;
+    this.hintsListener?.(count);
   }
+
+  /** @internal Hints are counted, not events: PushTelemetry hears of them here. */
+  hintsListener: ((count: number) => void) | undefined = undefined;
 
   /** A copy of the counters since start-up. */
   stats(): PushStats {

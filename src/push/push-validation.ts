@@ -406,6 +406,9 @@ export function resolvePushOptions(options: PushModuleOptions = {}): ResolvedPus
   if (options.logEvents !== undefined && typeof options.logEvents !== 'boolean') {
     invalidModuleOption('PushModule option "logEvents" must be true or false.');
   }
+  if (options.telemetry !== undefined && typeof options.telemetry !== 'boolean') {
+    invalidModuleOption('PushModule option "telemetry" must be true, false or left out (on when @opentelemetry/api is installed).');
+  }
   return {
     maxPushesPerRequest: max,
     maxConcurrentPushesPerConnection: perConnection,
@@ -421,6 +424,7 @@ export function resolvePushOptions(options: PushModuleOptions = {}): ResolvedPus
     onPush: options.onPush,
     learnedHints: resolveLearnedHints(options.learnedHints, fallback),
     logEvents: options.logEvents === true,
+    telemetry: options.telemetry,
   };
 }
 

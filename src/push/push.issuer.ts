@@ -6,6 +6,7 @@ import { PromisedPush, PushConnections } from '../connection/push-connections';
 import { DEFAULT_CONNECTION_PUSH_BUDGET } from '../connection/push-allowance';
 import { liftTransportResetLimit, PUSH_RESET_ROOM } from '../connection/transport-reset-limit';
 import { PushMonitor } from '../monitor/push.monitor';
+import { PushTracing } from '../monitor/push.tracing';
 import { DigestCookie } from '../cache/push-digest.cookie';
 import type { ResolvedPushOptions } from '../module/push-module-options.interface';
 import type { PushOutcome } from './push-outcome';
@@ -53,6 +54,7 @@ export class PushIssuer {
     @Inject(RESOLVED_PUSH_OPTIONS) private readonly options: ResolvedPushOptions,
     private readonly monitor: PushMonitor,
     private readonly digest: DigestCookie,
+    private readonly tracing: PushTracing,
   ) {
     this.connections = new PushConnections(options.diarySize, options.connectionPushBudget ?? DEFAULT_CONNECTION_PUSH_BUDGET);
     this.hints = options.fallback.earlyHints || options.fallback.linkHeader;
@@ -66,7 +68,7 @@ export class PushIssuer {
     this.contextOf = adapter.contextOf;
     this.active = true;
     if (!adapter.dispatcher) return;
-    this.streams = new PromisedStreamServer(adapter.dispatcher, this.monitor, this.options.pushTimeoutMs);
+    this.streams = new PromisedStreamServer(adapter.dispatcher, this.monitor, this.options.pushTimeoutMs, this.tracing);
     // The default budget: room for a reset per push where the transport's bucket could grow, else a share of it.
     if (this.options.connectionPushBudget === undefined && liftTransportResetLimit(adapter.server)) {
       this.connections = new PushConnections(this.options.diarySize, PUSH_RESET_ROOM);
@@ -113,6 +115,7 @@ export class PushIssuer {
     const allowance = connection.allowance.take(started);
     if (allowance !== 'allowed') return allowance;
     const promised = new PromisedPush(context.counts, connection, key, url, started);
+    this.tracing.capture(promised);
     streams.promised(promised);
     try {
       stream.pushStream(headers, (error, pushStream, promisedHeaders) => {
