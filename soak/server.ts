@@ -20,9 +20,11 @@ const warnings: Record<string, number> = {};
 const sessionErrors: Record<string, number> = {};
 const completedByStatus: Record<string, number> = {};
 const describeError = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 300);
+/** With where it was thrown: an uncaught exception is only useful with the call that raised it. */
+const describeUncaught = (error: unknown) => `${describeError(error)}${error instanceof Error ? ` at ${(error.stack ?? '').split('\n').slice(1, 7).map((line) => line.trim()).join(' < ')}` : ''}`.slice(0, 1200);
 
-process.on('uncaughtException', (error) => void uncaughtExceptions.push(describeError(error)));
-process.on('unhandledRejection', (reason) => void unhandledRejections.push(describeError(reason)));
+process.on('uncaughtException', (error) => void uncaughtExceptions.push(describeUncaught(error)));
+process.on('unhandledRejection', (reason) => void unhandledRejections.push(describeUncaught(reason)));
 process.on('warning', (warning) => void (warnings[warning.name] = (warnings[warning.name] ?? 0) + 1));
 
 const send = (message: FromServer) => process.send!(message);
