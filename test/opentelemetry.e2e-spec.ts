@@ -123,6 +123,15 @@ async function withServer(options: PushModuleOptions, test: (server: StartedApp,
 }
 
 /** A push ends on its stream's 'close', after the client saw it end: wait for the server's events. */
+/** `/held-page`, whose one push the client resets with `code` as it is promised; back once the module saw it cancelled. */
+async function fetchHeldPageResettingItsPush(server: StartedApp, events: PushEvent[], code: number): Promise<void> {
+  const client = await connect(server.url);
+  client.on('stream', (stream) => stream.close(code));
+  await fetchWithPushes(client, '/held-page');
+  await settled(events, 'cancelled', 1);
+  client.close();
+}
+
 async function settled(events: PushEvent[], type: PushEvent['type'], count: number): Promise<void> {
   for (let i = 0; i < 400 && events.filter((e) => e.type === type).length < count; i++) await new Promise((r) => setTimeout(r, 5));
   expect(events.filter((e) => e.type === type)).toHaveLength(count);
@@ -178,11 +187,7 @@ describe('OpenTelemetry metrics', () => {
 
   it('counts a push the client resets as cancelled, with the reset code as error.type', () =>
     withServer({}, async (server, events) => {
-      const client = await connect(server.url);
-      client.on('stream', (stream) => stream.close(h2.NGHTTP2_CANCEL));
-      await fetchWithPushes(client, '/held-page');
-      await settled(events, 'cancelled', 1);
-      client.close();
+      await fetchHeldPageResettingItsPush(server, events, h2.NGHTTP2_CANCEL);
       const { metrics: all } = await collected();
       expect(counter(all, 'http2.server.push.cancelled')).toEqual({ 'error.type=CANCEL': 1 });
       expect(counter(all, 'http2.server.push.completed')).toEqual({});
@@ -301,11 +306,7 @@ describe('OpenTelemetry traces', () => {
 
   it('a cancelled push ends its span with the reset code as error.type', () =>
     withServer({}, async (server, events) => {
-      const client = await connect(server.url);
-      client.on('stream', (stream) => stream.close(h2.NGHTTP2_REFUSED_STREAM));
-      await fetchWithPushes(client, '/held-page');
-      await settled(events, 'cancelled', 1);
-      client.close();
+      await fetchHeldPageResettingItsPush(server, events, h2.NGHTTP2_REFUSED_STREAM);
       const [pushed] = pushSpans();
       expect(pushed.attributes['error.type']).toBe('REFUSED_STREAM');
       expect(pushed.attributes['http.response.status_code']).toBeUndefined();
