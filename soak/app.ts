@@ -94,7 +94,11 @@ class SoakController {
     counters.pushedHandled++;
     counters.slowPending++;
     return new Promise((resolve) => {
+      let answered = false;
+      // Once: under load the timer can fire first and the request close after it.
       const done = () => {
+        if (answered) return;
+        answered = true;
         clearTimeout(timer);
         counters.slowPending--;
         resolve('late');

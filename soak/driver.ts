@@ -160,7 +160,7 @@ export async function drive(o: DriveOptions): Promise<DriveEnd> {
     if (conn.faulted || page?.faulted || inducedByUs) return bump(stats.inducedErrors, key);
     bump(stats.unexpectedErrors, key);
     if (stats.unexpectedSamples.length < 10) {
-      stats.unexpectedSamples.push(`${conn.kind} client, ${key}: ${(error as Error)?.message ?? String(error)}`);
+      stats.unexpectedSamples.push(`${conn.kind} client, ${key}${error instanceof Error ? `: ${error.message}` : ''}`);
     }
   }
 

@@ -43,6 +43,9 @@ function sections(r: SoakReport, command: string): Section[] {
         ['103 Early Hints received', int(c.earlyHints)],
         ['connections by kind', counts(c.connections)],
         ['faults injected', counts(c.faults)],
+        ['destroyers: connections broken (moment × way pairs) / page over first / reset storms ended by the server', r.destroyers
+          ? `${int(Object.values(r.destroyers.broken).reduce((a, b) => a + b, 0))} (${Object.keys(r.destroyers.broken).length} pairs) / ${int(r.destroyers.missed)} / ${r.destroyers.stormsEnded} of 2`
+          : 'none'],
       ],
     },
     {

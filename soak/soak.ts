@@ -7,6 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { PushStats } from '../src';
+import { DESTROY_MOMENTS, DESTROY_WAYS, runDestroyers, type DestroyersReport } from './destroyers';
 import { drive, newDriverStats, type DriveEnd, type DriverStats } from './driver';
 import type { FromServer, ServerSnapshot, ToServer } from './protocol';
 
@@ -47,6 +48,12 @@ export interface SoakOptions {
    * wait for that: with 72 s the soak would wait 72 s twice. Default 5 s.
    */
   sessionTimeoutMs?: number;
+  /**
+   * Connections besides the drive's, during the measured run, that each break themselves at one moment of a
+   * page in one way (soak/destroyers.ts), 16 at a time, and reset storms. Default requests/20, at most 5,000;
+   * 0: none.
+   */
+  destroyers?: number;
   /** Called every `progressIntervalMs` (default 10 s) with a one-line progress report. */
   onProgress?: (line: string) => void;
   progressIntervalMs?: number;
@@ -72,6 +79,8 @@ export interface SoakReport {
   /** Why the run ended early, if it did. */
   aborted?: string;
   client: DriverStats;
+  /** The destroyers of the measured run, if any ran. */
+  destroyers?: DestroyersReport;
   /** Page handlers run by the server during the measured run. */
   served: number;
   pushes: { before: PushStats; after: PushStats; run: PushStats; completedByStatus: Record<string, number> };
@@ -97,7 +106,7 @@ export interface SoakReport {
 const MiB = 1024 * 1024;
 
 /** The forked server, with request/answer snapshots over IPC. */
-class ServerChild {
+export class ServerChild {
   exit?: { code: number | null; signal: string | null };
   stopping = false;
   stderrTail = '';
@@ -224,6 +233,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   let peakRss = 0;
   let driveMs = 0;
   let settled = false;
+  let destroyers: DestroyersReport | undefined;
 
   const { server, port } = await ServerChild.start(options.serverEntry, { SOAK_SESSION_TIMEOUT_MS: String(sessionTimeoutMs) }, 30_000);
   const snapshot = async (gc: boolean, heapSnapshotFile?: string) => {
@@ -288,7 +298,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           .finally(() => (busy = false));
       }, options.progressIntervalMs ?? 10_000);
     }
+    const destroyerCount = options.destroyers ?? Math.min(5000, Math.round(options.requests / 20));
+    const breaking = destroyerCount > 0
+      ? runDestroyers({ port, connections: destroyerCount, concurrency: 16, random, resetStorms: 2 }).then((r) => (destroyers = r))
+      : undefined;
     const end = await driveWith(options.requests, client, longConnectionPages);
+    await breaking;
     driveMs = Date.now() - driveStart;
     clearInterval(progress);
     if (end === 'deadline') aborted = `time limit (${options.maxDurationMs} ms) reached after ${client.pagesSent} page requests`;
@@ -344,6 +359,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       ? 'no long connection ran'
       : long.map(([kind, l]) => `${kind}: ${l.pagesOk}/${l.pages} pages on one connection, ${l.pushesReset} of ${l.pushesPromised} pushes reset` +
           (l.lost ? ` (lost: ${l.lost})` : '')).join('; '));
+  const pairs = DESTROY_MOMENTS.length * DESTROY_WAYS.length;
+  check('destroyers broke connections at every moment of a page, in every way', destroyers === undefined || (Object.keys(destroyers.broken).length === pairs && destroyers.notConnected === 0),
+    destroyers === undefined
+      ? 'none ran'
+      : `${Object.keys(destroyers.broken).length} of ${pairs} moment × way pairs; ${destroyers.notConnected} not connected; reset storms ended by the server ${destroyers.stormsEnded} of 2`);
   const unexpected = Object.values(client.unexpectedErrors).reduce((a, b) => a + b, 0);
   check('well-behaved clients saw no errors', unexpected === 0 && client.cleanPagesOk === client.cleanPages,
     `${client.cleanPagesOk}/${client.cleanPages} clean pages 200 and complete; ${unexpected} unexpected errors` +
@@ -359,6 +379,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     driveMs,
     aborted,
     client,
+    destroyers,
     served: (after?.pages ?? 0) - (before?.pages ?? 0),
     pushes: { before: pushesBefore, after: pushesAfter, run: diffStats(pushesAfter, pushesBefore), completedByStatus: after?.completedByStatus ?? {} },
     before,
