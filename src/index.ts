@@ -1,6 +1,8 @@
 export { PushModule } from './module/push.module';
 export { PUSH_MODULE_OPTIONS } from './module/push.module-definition';
 export { Push } from './push/push.decorator';
+export { Vulcain } from './vulcain/vulcain.decorator';
+export { VulcainInterceptor } from './vulcain/vulcain.interceptor';
 export { PushService } from './push/push.service';
 export { PushMonitor } from './monitor/push.monitor';
 export type { PushEvent, PushRefusal, PushStats } from './monitor/push-event.interface';

@@ -102,7 +102,7 @@ describe('the published package', () => {
           'DEFAULT_CONNECTION_PUSH_BUDGET', 'DEFAULT_DIARY_SIZE', 'DEFAULT_INHERITED_HEADERS', 'DEFAULT_MAX_CONCURRENT_PUSHES_PER_CONNECTION', 'DEFAULT_MAX_PUSHES_PER_REQUEST',
           'DEFAULT_PUSH_TIMEOUT_MS', 'PUSH_MODULE_OPTIONS', 'Push',
           'PushAfterResponseError', 'PushError', 'PushGuard', 'PushModule', 'PushMonitor', 'PushOutsideRequestError',
-          'PushService', 'PushValidationError', 'isPushedRequest', 'pushSummary',
+          'PushService', 'PushValidationError', 'Vulcain', 'VulcainInterceptor', 'isPushedRequest', 'pushSummary',
         ],
         global: true,
         module: 'PushModule',
