@@ -68,13 +68,44 @@ describe('Preload', () => {
     }
   });
 
-  it('passes the rest of a deeper selector to the pushed request, which links what it cannot push', async () => {
-    const page = await fetchWithPushes(client, '/books', { preload: '"/books/0/author/address"' });
-    expect(pushed(page)).toEqual([['/authors/1', 200]]);
-    const author = page.pushes[0];
-    expect(author.request.preload).toBe('"/address"');
-    // A pushed stream cannot push (RFC 9113 §8.4): the next level is a preload link on the pushed response.
-    expect(String(author.headers?.link)).toContain('</addresses/1>; rel=preload; as=fetch');
+  it("pushes the next level too, on the page's stream: the pushed authors hand their addresses to the page", async () => {
+    const page = await fetchWithPushes(client, '/books', { preload: '"/books/0/author/address", "/books/1/author/address"' });
+    expect(pushed(page)).toEqual([
+      ['/authors/1', 200],
+      ['/authors/2', 200],
+      ['/addresses/1', 200],
+      ['/addresses/2', 200],
+    ]);
+    // The pushed author request carried the rest of the selector, as Vulcain's spec asks.
+    expect(page.pushes[0].request.preload).toBe('"/address"');
+    expect(json(page.pushes[2].body)).toEqual({ id: '1', city: 'City 1' });
+    // Every promise before the page's headers; the addresses pushed, so linked nowhere.
+    expect(page.events.indexOf('response')).toBeGreaterThan(page.events.indexOf('promise /addresses/2'));
+    expect(String(page.pushes[0].headers?.link ?? '')).not.toContain('/addresses/');
+    expect(links(page)).not.toContain('/addresses/');
+  });
+
+  it('a pushed relation denied by its guard releases the page, which answers with the other levels', async () => {
+    const page = await fetchWithPushes(client, '/books', { preload: `"/books/${Number(DENIED_AUTHOR) - 1}/author/address", "/books/0/author/address"` });
+    expect(page.status).toBe(200);
+    expect(pushed(page)).toEqual([
+      [`/authors/${DENIED_AUTHOR}`, 403],
+      ['/authors/1', 200],
+      ['/addresses/1', 200],
+    ]);
+  });
+
+  it("a relation's own route serves Vulcain to its own clients: pushes where it can, links where it cannot", async () => {
+    // A client cannot make the module think a request was pushed: this one is the client's own, it pushes.
+    const own = await fetchWithPushes(client, '/authors/3', { preload: '"/address"' });
+    expect(pushed(own)).toEqual([['/addresses/3', 200]]);
+    const fresh = await connect(server.url, { enablePush: false });
+    try {
+      const noPush = await fetchWithPushes(fresh, '/authors/3', { preload: '"/address"' });
+      expect(links(noPush)).toContain('</addresses/3>; rel=preload; as=fetch');
+    } finally {
+      fresh.destroy();
+    }
   });
 
   it('pushes a resource linked twice once, and leaves names, numbers and other origins out of the pushes', async () => {

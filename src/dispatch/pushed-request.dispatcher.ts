@@ -1,6 +1,7 @@
 import { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream, ServerStreamResponseOptions } from 'node:http2';
 import { PUSHED_REQUEST } from '../push.constants';
+import { releaseWaiterOnClose } from '../vulcain/pushed-documents';
 
 /** Fastify's own entry point for a request: router, hooks, handler. */
 export type FastifyRouting = (request: Http2ServerRequest, response: Http2ServerResponse) => void;
@@ -69,6 +70,7 @@ export class PushedRequestDispatcher {
     const request = new Http2ServerRequest(stream, headers as IncomingHttpHeaders, {}, rawHeaders);
     (request as Http2ServerRequest & { [PUSHED_REQUEST]: boolean })[PUSHED_REQUEST] = true;
     const response = new Http2ServerResponse(stream);
+    releaseWaiterOnClose(stream.session, sent[':path'] as string, response);
     this.routing(request, response);
     return response;
   }
