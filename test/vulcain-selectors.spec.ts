@@ -68,9 +68,44 @@ describe('Vulcain documents', () => {
     const book = { title: '1984', genre: 'novel', author: '/authors/1' };
     expect(trimFields(book, selectors('/author/familyName', '/genre', '/nope'))).toEqual({ genre: 'novel', author: '/authors/1' });
     expect(book).toEqual({ title: '1984', genre: 'novel', author: '/authors/1' });
-    expect(trimFields({ books: [{ a: 1, b: 2 }, { a: 3, b: 4 }] }, selectors('/books/*/a', '/books/1/b'))).toEqual({ books: [{ a: 1 }, { a: 3, b: 4 }] });
+    expect(trimFields({ books: [{ a: 1, b: 2 }, { a: 3, b: 4 }] }, selectors('/books/*/a', '/books/1/b'))).toEqual({ books: [{ a: 1 }, { b: 4 }] });
     expect(trimFields({ when: new Date(0), x: 1 }, selectors('/when/year'))).toEqual({ when: new Date(0) });
     expect(trimFields({ a: 1 }, selectors(''))).toEqual({ a: 1 });
     expect(trimFields({ a: 1 }, [])).toEqual({ a: 1 });
+  });
+
+  // Ported from the Vulcain gateway's own tests (traverse_test.go): same documents, same selectors, same results.
+  it.each([
+    ['fields', ['/notexist', '/bar'], { foo: 'f', bar: 'b' }, { bar: 'b' }],
+    ['fields key with dot', ['/a.b', '/c~1d'], { 'a.b': 'x', a: { b: 'y' }, 'c/d': 'z' }, { 'a.b': 'x', 'c/d': 'z' }],
+    ['fields object wildcard', ['/links/*/href'], { links: { self: { href: '/a', title: 'A' }, author: { href: '/b' } }, x: 'y' }, { links: { self: { href: '/a' }, author: { href: '/b' } } }],
+    ['fields exact match over wildcard', ['/m/*/a', '/m/b/c', '/m/~2/d'], { m: { b: { a: '1', c: '2' }, e: { a: '3', c: '4' }, '*': { a: '5', d: '6' } } }, { m: { b: { c: '2' }, e: { a: '3' }, '*': { d: '6' } } }],
+    ['array index, single', ['/foo/2'], { foo: ['a', 'b', 'c', 'd'] }, { foo: [null, null, 'c'] }],
+    ['array indices, multiple', ['/foo/3/id', '/foo/1/id'], { foo: [{ id: 'a' }, { id: 'b' }, { id: 'c' }, { id: 'd' }] }, { foo: [null, { id: 'b' }, null, { id: 'd' }] }],
+    ['array indices, first', ['/foo/0', '/foo/2'], { foo: ['a', 'b', 'c', 'd'] }, { foo: ['a', null, 'c'] }],
+    ['array index, missing', ['/foo/8'], { foo: ['a', 'b', 'c'] }, { foo: [] }],
+  ])('Fields as the gateway: %s', (_name, pointers, document, expected) => {
+    expect(trimFields(document, selectors(...(pointers as string[])))).toEqual(expected);
+  });
+
+  it.each([
+    ['preload', ['/notexist', '/bar'], { foo: '/foo', bar: '/bar' }, [['/bar', [], []]]],
+    ['preload array index', ['/foo/1/rel'], { foo: ['/a', '/b'] }, [['/b', ['/rel'], []]]],
+    ['preload object wildcard', ['/links/*/href/rel'], { links: { self: { href: '/a' }, author: { href: '/b' } } }, [['/a', ['/rel'], []], ['/b', ['/rel'], []]]],
+    ['preload rewrites', ['/foo/*/rel', '/bar/baz'], { foo: ['/a', '/b'], bar: '/bar' }, [['/a', ['/rel'], []], ['/b', ['/rel'], []], ['/bar', ['/baz'], []]]],
+  ])('Preload as the gateway: %s (the gateway rewrites the links; the module pushes them with the rest)', (_name, pointers, document, expected) => {
+    expect(summary(document, pointers as string[])).toEqual(expected);
+  });
+
+  it('Preload and Fields as the gateway: the kept fields, and the rest of both selectors for each link', () => {
+    const document = { foo: ['/a', '/b'], bar: '/bar', baz: '/baz' };
+    const fields = ['/foo/*', '/bar/baz', '/notexist'];
+    expect(summary(document, ['/notexist', '/foo/*/rel', '/bar/baz', '/baz'], fields)).toEqual([
+      ['/a', ['/rel'], []],
+      ['/b', ['/rel'], []],
+      ['/bar', ['/baz'], ['/baz']],
+      ['/baz', [], []],
+    ]);
+    expect(trimFields(document, selectors(...fields))).toEqual({ foo: ['/a', '/b'], bar: '/bar' });
   });
 });

@@ -104,27 +104,22 @@ function trim(value: unknown, tree: FieldTree, budget: { left: number }): unknow
   // A value that serialises itself (Date, Buffer, a class with toJSON) is one field, not a document.
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
   const every = tree.get(WILDCARD);
+  // A field named exactly takes its own selectors, not the wildcard's (as Vulcain's gateway does).
+  const subtreeOf = (key: string) => tree.get(key) ?? every;
   if (Array.isArray(value)) {
+    if (every) return value.map((item, index) => trim(item, subtreeOf(String(index))!, budget));
+    // Selected elements keep their index: the others up to the last selected one become null.
     const kept: unknown[] = [];
     value.forEach((item, index) => {
-      const own = tree.get(String(index));
-      const subtree = own && every ? merge(own, every) : (own ?? every);
-      if (subtree !== undefined) kept.push(trim(item, subtree, budget));
+      const subtree = tree.get(String(index));
+      if (subtree !== undefined) kept[index] = trim(item, subtree, budget);
     });
-    return kept;
+    return Array.from(kept, (item) => item ?? null);
   }
   const kept: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
-    const own = tree.get(key);
-    const subtree = own && every ? merge(own, every) : (own ?? every);
+    const subtree = subtreeOf(key);
     if (subtree !== undefined) kept[key] = trim((value as Record<string, unknown>)[key], subtree, budget);
   }
   return kept;
-}
-
-function merge(a: FieldTree, b: FieldTree): FieldTree {
-  if (a === true || b === true) return true;
-  const merged = new Map(a);
-  for (const [key, subtree] of b) merged.set(key, merged.has(key) ? merge(merged.get(key)!, subtree) : subtree);
-  return merged;
 }
