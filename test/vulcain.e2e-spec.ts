@@ -137,10 +137,12 @@ describe('Preload', () => {
     }
   });
 
-  it('leaves a response that is not JSON untouched', async () => {
+  it('leaves a response that is not JSON untouched, and one a @Res() handler wrote itself', async () => {
     const page = await fetchWithPushes(client, '/text', { preload: '""', fields: '"/x"' });
     expect(page.body).toBe('plain text');
     expect(page.pushes).toEqual([]);
+    const raw = await fetchWithPushes(client, '/raw', { preload: '"/author"', fields: '"/x"' });
+    expect([raw.status, json(raw.body), raw.pushes.length]).toEqual([200, { author: '/authors/1' }, 0]);
   });
 
   it('links instead of pushing for a client that disabled push, and says it varies by the selectors', async () => {
