@@ -1,9 +1,6 @@
 /** Metadata key under which `@Push()` stores the resources of a handler or controller. */
 export const PUSH_RESOURCES_METADATA = 'nestjs-http2-push:resources';
 
-/** Marks a raw request that this module synthesized for a promised stream. A symbol, so no client can set it. */
-export const PUSHED_REQUEST = Symbol('nestjs-http2-push:pushed-request');
-
 /** Request headers a pushed request copies from the client's request unless `inheritHeaders` says otherwise. */
 export const DEFAULT_INHERITED_HEADERS: readonly string[] = [
   'cookie',
