@@ -5,7 +5,7 @@
  */
 import 'reflect-metadata';
 import {
-  Controller, Get, Header, Injectable, Module, type CallHandler, type DynamicModule, type ExecutionContext, type NestInterceptor,
+  Controller, Get, Header, Injectable, Module, Req, type CallHandler, type DynamicModule, type ExecutionContext, type NestInterceptor,
 } from '@nestjs/common';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
@@ -43,6 +43,40 @@ function pageController(shape: Shape, push: boolean) {
     }
   }
   return PageController;
+}
+
+/** Fastify's router of the running app, for the page that pushes by hand (`handPush`). */
+let fastifyRouting: ((request: http2.Http2ServerRequest, response: http2.Http2ServerResponse) => void) | undefined;
+
+/**
+ * The page without PushModule pushing its assets by hand: `pushStream`, then the promised request handed to
+ * Fastify's router as Node's compatibility layer would have built it, nothing else (diagnostic variant: the
+ * least a push re-dispatched through the app's pipeline can cost).
+ */
+function handPushController(shape: Shape) {
+  @Controller()
+  class HandPushPageController {
+    @Get(PAGE_PATH)
+    @Header('content-type', 'text/html; charset=utf-8')
+    page(@Req() request: { raw: { stream?: http2.ServerHttp2Stream; headers: http2.IncomingHttpHeaders } }): string {
+      const stream = request.raw.stream;
+      if (stream?.pushAllowed) {
+        const { headers } = request.raw;
+        for (const path of SHAPE_ASSETS[shape]) {
+          const promised: http2.OutgoingHttpHeaders = { ':method': 'GET', ':scheme': headers[':scheme'], ':authority': headers[':authority'], ':path': path };
+          if (headers['user-agent'] !== undefined) promised['user-agent'] = headers['user-agent'];
+          stream.pushStream(promised, (error, pushStream, pushHeaders) => {
+            if (error) return;
+            const raw: string[] = [];
+            for (const name in promised) raw.push(name, String(promised[name]));
+            fastifyRouting!(new http2.Http2ServerRequest(pushStream, pushHeaders as http2.IncomingHttpHeaders, {}, raw), new http2.Http2ServerResponse(pushStream));
+          });
+        }
+      }
+      return PAGE_BODY;
+    }
+  }
+  return HandPushPageController;
 }
 
 /** The assets as plain Nest handlers (shapes `nest` and `mixed`). */
@@ -103,6 +137,8 @@ export interface NestAppOptions {
   interceptor?: boolean;
   als?: boolean;
   hooks?: boolean;
+  /** Without `push`: the page pushes its assets by hand through Fastify's router. */
+  handPush?: boolean;
 }
 
 /**
@@ -128,7 +164,7 @@ function appModule(options: NestAppOptions): DynamicModule {
           } as Parameters<typeof PushModule.forRoot>[0]),
         ]
       : [],
-    controllers: [pageController(options.shape, !!options.push), AssetController, PlainController],
+    controllers: [options.handPush ? handPushController(options.shape) : pageController(options.shape, !!options.push), AssetController, PlainController],
     providers: options.interceptor ? [{ provide: APP_INTERCEPTOR, useClass: NoopInterceptor }] : [],
   };
 }
@@ -184,6 +220,10 @@ export async function startNestApp(options: NestAppOptions): Promise<RunningServ
     : new FastifyAdapter({ http2: true });
   const app = await NestFactory.create<NestFastifyApplication>(appModule(options), adapter, { logger: false, abortOnError: false });
   if (options.als || options.hooks) addAlsHooks(app.getHttpAdapter().getInstance(), !!options.als);
+  if (options.handPush) {
+    const fastify = app.getHttpAdapter().getInstance();
+    fastifyRouting = fastify.routing.bind(fastify) as unknown as typeof fastifyRouting;
+  }
   if (options.shape === 'static') app.useStaticAssets({ root: staticRoot(), prefix: STATIC_PREFIX, wildcard: false });
   if (options.shape === 'mixed') app.useStaticAssets({ root: staticRoot(), prefix: STATIC_PREFIX });
   await app.listen(0, '127.0.0.1');

@@ -44,6 +44,12 @@ export interface DriverConfig {
    */
   warmupMs?: number;
   maxPages?: number;
+  /**
+   * Open loop: start this many pages per second (round-robin over the connections, at most `streams` in
+   * flight on each; a page due while all are busy is not started and counted in `late`), instead of a
+   * closed loop. Every variant then serves the same load, below what the slowest can do.
+   */
+  ratePerSec?: number;
   hold?: boolean;
   holdTimeoutMs?: number;
   /** Stay up for the next `run` message (measure.ts `startDriver`): one warmed-up client for every run. */
@@ -60,11 +66,13 @@ export interface DriverResult {
   informational: number;
   errors: number;
   firstError?: string;
+  /** With `ratePerSec`: pages that were due while every slot was busy (the server could not keep up). */
+  late: number;
   elapsedMs: number;
   cpuMs: number;
 }
 
-const counts = { pages: 0, pushes: 0, assets: 0, bytes: 0, informational: 0, errors: 0, firstError: undefined as string | undefined };
+const counts = { pages: 0, pushes: 0, assets: 0, bytes: 0, informational: 0, late: 0, errors: 0, firstError: undefined as string | undefined };
 
 function fail(message: string): void {
   counts.errors++;
@@ -142,7 +150,7 @@ function readBody(stream: http2.ClientHttp2Stream, path: string, onHeaders?: () 
 let sequence = 0;
 
 async function main(config: DriverConfig): Promise<void> {
-  Object.assign(counts, { pages: 0, pushes: 0, assets: 0, bytes: 0, informational: 0, errors: 0, firstError: undefined });
+  Object.assign(counts, { pages: 0, pushes: 0, assets: 0, bytes: 0, informational: 0, late: 0, errors: 0, firstError: undefined });
   let started = performance.now();
   let cpuStart = process.cpuUsage();
   const warmupMs = config.warmupMs ?? 0;
@@ -207,12 +215,12 @@ async function main(config: DriverConfig): Promise<void> {
 
   const markTimer = warmupMs > 0 ? setTimeout(() => {
     // From here on the run is measured: counts restart, and so do the clock and the driver's CPU.
-    Object.assign(counts, { pages: 0, pushes: 0, assets: 0, bytes: 0, informational: 0 });
+    Object.assign(counts, { pages: 0, pushes: 0, assets: 0, bytes: 0, informational: 0, late: 0 });
     started = performance.now();
     cpuStart = process.cpuUsage();
     process.send!({ type: 'mark' });
   }, Math.max(0, started + warmupMs - performance.now())) : undefined;
-  const slots = Promise.all(sessions.flatMap((session) =>
+  const slots = config.ratePerSec ? openLoop(sessions, config, more, fetchPage) : Promise.all(sessions.flatMap((session) =>
     Array.from({ length: config.streams }, async () => {
       while (more()) await fetchPage(session);
     })));
@@ -243,12 +251,42 @@ async function main(config: DriverConfig): Promise<void> {
     informational: counts.informational,
     errors: counts.errors,
     firstError: counts.firstError,
+    late: counts.late,
     elapsedMs,
     cpuMs: (cpu.user + cpu.system) / 1000,
   };
   process.send!(result, () => {
     if (!config.persistent) process.exit(0);
   });
+}
+
+/** `ratePerSec` pages a second, each due time caught up at once after a late timer; resolves when the last page is done. */
+async function openLoop(
+  sessions: http2.ClientHttp2Session[], config: DriverConfig, more: () => boolean, fetchPage: (session: http2.ClientHttp2Session) => Promise<void>,
+): Promise<void> {
+  const interval = 1000 / config.ratePerSec!;
+  const inFlight = sessions.map(() => 0);
+  let next = performance.now();
+  let turn = 0;
+  let open = 0;
+  let allDone: () => void = () => undefined;
+  while (more()) {
+    for (let now = performance.now(); next <= now; next += interval) {
+      const i = turn++ % sessions.length;
+      if (inFlight[i] >= config.streams) {
+        counts.late++;
+        continue;
+      }
+      inFlight[i]++;
+      open++;
+      void fetchPage(sessions[i]).then(() => {
+        inFlight[i]--;
+        if (--open === 0) allDone();
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.max(1, next - performance.now())));
+  }
+  if (open > 0) await new Promise<void>((resolve) => (allDone = resolve));
 }
 
 /**

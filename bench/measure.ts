@@ -140,4 +140,4 @@ export const table = (head: string[], rows: (string | number)[][]) => [
 
 /** "median (min–max)" of per-round values. */
 export const medianAndRange = (values: number[], digits = 2) =>
-  `${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
+  values.length === 0 ? 'n/a' : `${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;

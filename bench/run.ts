@@ -13,7 +13,7 @@ import { selfSignedCertificate } from '../sample/main';
 import { SHAPES, type Shape } from './assets';
 import { killChildren } from './ipc';
 import { TRANSPORTS, fmt, log, machineBusyPct, machineTicks, useCertificate, type Transport } from './measure';
-import { pushVsFetch, pushVsFetchSection, type GroupResult } from './push-vs-fetch';
+import { DEFAULT_RATE, VARIANT_KEYS, pushVsFetch, pushVsFetchSection, type GroupResult, type VariantKey } from './push-vs-fetch';
 import { findH2load, overheadSection } from './overhead';
 import { latencySection } from './rtt';
 import { memorySection } from './memory';
@@ -26,6 +26,9 @@ const HELP = `npm run bench -- [flags]
                         --parts=6 adds instructions under valgrind's callgrind (opt-in: not in the default set)
   --shapes=nest,static,mixed   page shapes of parts 1, 2b and 5 (5 profiles the first)
   --transports=h2c,tls  transports of part 1
+  --rate=N              part 1: pages a second every variant serves (open loop; default ${DEFAULT_RATE})
+  --closed-loop         part 1: each variant as fast as it can instead (4 connections × 8 pages in flight)
+  --variants=push,fetch-plain,...   part 1: only these variants (push, fetch-module, fetch-plain, hand-push, raw-push, raw-fetch)
   --node=PATH           run the servers, drivers and clients under another Node binary
   --quick               fewer, shorter rounds (a smoke run, not for figures)
   --rounds=N --duration=MS   part 1: rounds, and milliseconds per variant per round; part 6: runs per variant (default 3)
@@ -34,7 +37,7 @@ const HELP = `npm run bench -- [flags]
   --write               write bench/RESULTS.md even for a partial or quick run (a full run always does)`;
 
 const argv = process.argv.slice(2);
-const KNOWN = ['parts', 'only', 'shapes', 'transports', 'node', 'quick', 'rounds', 'duration', 'no-profile', 'no-pin', 'write', 'help'];
+const KNOWN = ['parts', 'only', 'shapes', 'transports', 'variants', 'rate', 'closed-loop', 'node', 'quick', 'rounds', 'duration', 'no-profile', 'no-pin', 'write', 'help'];
 for (const arg of argv) {
   const name = /^--([a-z-]+)/.exec(arg)?.[1];
   if (!name || !KNOWN.includes(name)) {
@@ -83,6 +86,8 @@ const settings = {
     rounds: Number(value('rounds') ?? (QUICK ? 2 : 7)),
     runMs: Number(value('duration') ?? (QUICK ? 1000 : 2000)),
     warmupMs: QUICK ? 500 : 4000,
+    variants: list<VariantKey>('variants', VARIANT_KEYS),
+    ratePerSec: flag('closed-loop') ? undefined : Number(value('rate') ?? DEFAULT_RATE),
     nodeVersion: NODE_VERSION,
   },
   overhead: {
@@ -109,12 +114,13 @@ const settings = {
 };
 /** Only a run of everything, at full length, replaces its Node version's section of RESULTS.md (or --write). */
 const FULL = !QUICK && PARTS.join() === '1,2,3,4,5' && value('only') === undefined && !flag('no-profile') && SHAPES_RUN.length === SHAPES.length &&
-  TRANSPORTS_RUN.length === TRANSPORTS.length && value('rounds') === undefined && value('duration') === undefined;
+  TRANSPORTS_RUN.length === TRANSPORTS.length && value('rounds') === undefined && value('duration') === undefined && value('variants') === undefined && value('rate') === undefined && !flag('closed-loop');
 
 /** Seconds each part should take on this machine (start-ups, warm-ups, driver forks included). */
 function expectedSeconds(): number {
   const p1 = settings.pushVsFetch;
-  const group = 6 + 5 * (p1.warmupMs / 1000 + 0.5) + p1.rounds * 5 * (p1.runMs / 1000 + 0.8);
+  const n = p1.variants.length;
+  const group = 6 + n * (p1.warmupMs / 1000 + 0.5) + p1.rounds * n * (p1.runMs / 1000 + 0.8);
   const o = settings.overhead;
   return 5 +
     (part(1) ? SHAPES_RUN.length * TRANSPORTS_RUN.length * group : 0) +

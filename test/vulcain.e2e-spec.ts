@@ -1,6 +1,6 @@
 import type { ClientHttp2Session } from 'node:http2';
 import * as http from 'node:http';
-import { connect, fetchWithPushes, type PageResponse } from './support/h2-client';
+import { connect, fetchWithPushes, withConnection, type PageResponse } from './support/h2-client';
 import { startApp, startExpressApp, type StartedApp } from './support/start-app';
 import { BOOKS, DENIED_AUTHOR, guardCalls, vulcainModule } from './fixtures/vulcain.app';
 
@@ -46,26 +46,16 @@ describe('Preload', () => {
   it('takes the selectors from the query string too (quoted or not), and from a header list', async () => {
     const quoted = await fetchWithPushes(client, `/books?preload=${encodeURIComponent('"/books/*/author"')}`);
     expect(pushed(quoted)).toHaveLength(10);
-    const fresh = await connect(server.url);
-    try {
-      const bare = await fetchWithPushes(fresh, '/books?preload=/books/0/author&preload=/books/1/author');
-      expect(pushed(bare)).toEqual([
-        ['/authors/1', 200],
-        ['/authors/2', 200],
-      ]);
-    } finally {
-      fresh.destroy();
-    }
-    const other = await connect(server.url);
-    try {
-      const list = await fetchWithPushes(other, '/books-array', { preload: '"/0/author", "/2/author"; rel=author' });
-      expect(pushed(list)).toEqual([
-        ['/authors/1', 200],
-        ['/authors/3', 200],
-      ]);
-    } finally {
-      other.destroy();
-    }
+    const bare = await withConnection(server.url, {}, (fresh) => fetchWithPushes(fresh, '/books?preload=/books/0/author&preload=/books/1/author'));
+    expect(pushed(bare)).toEqual([
+      ['/authors/1', 200],
+      ['/authors/2', 200],
+    ]);
+    const list = await withConnection(server.url, {}, (other) => fetchWithPushes(other, '/books-array', { preload: '"/0/author", "/2/author"; rel=author' }));
+    expect(pushed(list)).toEqual([
+      ['/authors/1', 200],
+      ['/authors/3', 200],
+    ]);
   });
 
   it("pushes the next level too, on the page's stream: the pushed authors hand their addresses to the page", async () => {
@@ -99,13 +89,8 @@ describe('Preload', () => {
     // A client cannot make the module think a request was pushed: this one is the client's own, it pushes.
     const own = await fetchWithPushes(client, '/authors/3', { preload: '"/address"' });
     expect(pushed(own)).toEqual([['/addresses/3', 200]]);
-    const fresh = await connect(server.url, { enablePush: false });
-    try {
-      const noPush = await fetchWithPushes(fresh, '/authors/3', { preload: '"/address"' });
-      expect(links(noPush)).toContain('</addresses/3>; rel=preload; as=fetch');
-    } finally {
-      fresh.destroy();
-    }
+    const noPush = await withConnection(server.url, { enablePush: false }, (fresh) => fetchWithPushes(fresh, '/authors/3', { preload: '"/address"' }));
+    expect(links(noPush)).toContain('</addresses/3>; rel=preload; as=fetch');
   });
 
   it('pushes a resource linked twice once, and leaves names, numbers and other origins out of the pushes', async () => {
@@ -146,15 +131,10 @@ describe('Preload', () => {
   });
 
   it('links instead of pushing for a client that disabled push, and says it varies by the selectors', async () => {
-    const noPush = await connect(server.url, { enablePush: false });
-    try {
-      const page = await fetchWithPushes(noPush, '/books', { preload: '"/books/*/author"' });
-      expect(page.pushes).toEqual([]);
-      for (const book of BOOKS.slice(0, 16)) expect(links(page)).toContain(`<${book.author}>; rel=preload; as=fetch`);
-      expect(String(page.headers.vary)).toContain('Preload, Fields');
-    } finally {
-      noPush.destroy();
-    }
+    const page = await withConnection(server.url, { enablePush: false }, (noPush) => fetchWithPushes(noPush, '/books', { preload: '"/books/*/author"' }));
+    expect(page.pushes).toEqual([]);
+    for (const book of BOOKS.slice(0, 16)) expect(links(page)).toContain(`<${book.author}>; rel=preload; as=fetch`);
+    expect(String(page.headers.vary)).toContain('Preload, Fields');
   });
 
   it.each(['Fastify', 'Express'])('links over HTTP/1.1 (%s)', async (adapter) => {

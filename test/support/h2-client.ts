@@ -26,6 +26,16 @@ export function connect(url: string, settings: http2.Settings = {}): Promise<htt
   });
 }
 
+/** Runs `use` on a connection of its own (a fresh diary, other settings), destroyed afterwards whatever happens. */
+export async function withConnection<T>(url: string, settings: http2.Settings, use: (session: http2.ClientHttp2Session) => Promise<T>): Promise<T> {
+  const session = await connect(url, settings);
+  try {
+    return await use(session);
+  } finally {
+    session.destroy();
+  }
+}
+
 /**
  * Requests `path` on `session` (one request at a time: the pushes seen meanwhile are its pushes) and
  * collects the response and every pushed response in full.
